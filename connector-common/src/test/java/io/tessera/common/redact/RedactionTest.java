@@ -1,0 +1,62 @@
+package io.tessera.common.redact;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedactionTest {
+  @Test
+  void recognisesSecretKeys() {
+    assertThat(Redaction.isSecretKey("password")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.sasl.jaas.config")).isTrue();
+    assertThat(Redaction.isSecretKey("fs.s3a.access.key")).isTrue();
+    assertThat(Redaction.isSecretKey("ssl.key.password")).isTrue();
+    assertThat(Redaction.isSecretKey("user")).isFalse();
+    assertThat(Redaction.isSecretKey("batchSize")).isFalse();
+  }
+
+  @Test
+  void redactsMapValuesOfSecretKeysAndSecretsInsideValues() {
+    Map<String, String> out =
+        Redaction.redactMap(
+            Map.of(
+                "password", "pw1",
+                "url", "jdbc:postgresql://h/db?user=a&password=pw2&ssl=true",
+                "user", "alice"));
+    assertThat(out)
+        .containsEntry("password", Redaction.REDACTED)
+        .containsEntry(
+            "url", "jdbc:postgresql://h/db?user=a&password=" + Redaction.REDACTED + "&ssl=true")
+        .containsEntry("user", "alice");
+  }
+
+  @Test
+  void redactsUrlUserInfoAndGivenValues() {
+    assertThat(Redaction.redactText("mysql://bob:s3cr3t@host:3306/db"))
+        .isEqualTo("mysql://bob:" + Redaction.REDACTED + "@host:3306/db");
+    assertThat(Redaction.redactText("login failed for pw 'topsecret'", List.of("topsecret")))
+        .isEqualTo("login failed for pw '" + Redaction.REDACTED + "'");
+    assertThat(Redaction.redactText("sasl.jaas.config token=abc; next", List.of()))
+        .isEqualTo("sasl.jaas.config token=" + Redaction.REDACTED + "; next");
+  }
+
+  @Test
+  void redactedThrowableKeepsChainAndStackButNotTheSecret() {
+    SQLException cause = new SQLException("password authentication failed: hunter2");
+    RuntimeException top = new RuntimeException("connect to jdbc:x?password=hunter2 failed", cause);
+    RuntimeException redacted = Redaction.redactThrowable(top, List.of("hunter2"));
+
+    assertThat(redacted.getMessage())
+        .isEqualTo(
+            "java.lang.RuntimeException: connect to jdbc:x?password="
+                + Redaction.REDACTED
+                + " failed");
+    assertThat(redacted.getCause().getMessage())
+        .isEqualTo("java.sql.SQLException: password authentication failed: " + Redaction.REDACTED);
+    assertThat(redacted.getStackTrace()).isEqualTo(top.getStackTrace());
+    assertThat(redacted.getCause().getCause()).isNull();
+  }
+}

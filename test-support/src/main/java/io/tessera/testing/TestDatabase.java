@@ -1,0 +1,185 @@
+package io.tessera.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A real database with a fresh schema of its own (a database, on MariaDB), dropped on {@link
+ * #close()}. H2 is an in-memory database unique to the test; PostgreSQL and MariaDB are the servers
+ * on 127.0.0.1. When a server cannot be reached the test is skipped, or failed when {@code CI=true}
+ * (see {@link RequiredService}).
+ */
+public final class TestDatabase implements AutoCloseable {
+  private static final Map<DatabaseKind, String> UNREACHABLE = new EnumMap<>(DatabaseKind.class);
+  private static final Map<DatabaseKind, Boolean> CHECKED = new EnumMap<>(DatabaseKind.class);
+
+  private final DatabaseKind kind;
+  private final String url;
+  private final String schema;
+  private final Connection keepAlive;
+
+  private TestDatabase(DatabaseKind kind, String url, String schema, Connection keepAlive) {
+    this.kind = kind;
+    this.url = url;
+    this.schema = schema;
+    this.keepAlive = keepAlive;
+  }
+
+  /** A database of {@code kind} with a new, empty schema named {@link #schema()}. */
+  public static TestDatabase create(DatabaseKind kind) {
+    String schema = Names.unique("ts");
+    String url =
+        kind == DatabaseKind.H2 ? "jdbc:h2:mem:" + schema + ";DB_CLOSE_DELAY=-1" : kind.serverUrl();
+    requireReachable(kind, url);
+    try {
+      Connection c = DriverManager.getConnection(url, properties(kind));
+      try (Statement st = c.createStatement()) {
+        st.execute(
+            kind == DatabaseKind.MARIADB
+                ? "CREATE DATABASE `" + schema + "`"
+                : "CREATE SCHEMA \"" + schema + "\"");
+      }
+      return new TestDatabase(kind, url, schema, c);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Could not create test schema on " + kind, e);
+    }
+  }
+
+  private static synchronized void requireReachable(DatabaseKind kind, String url) {
+    if (kind == DatabaseKind.H2) {
+      return;
+    }
+    if (!CHECKED.containsKey(kind)) {
+      DriverManager.setLoginTimeout(5);
+      try (Connection c = DriverManager.getConnection(url, properties(kind))) {
+        c.isValid(5);
+      } catch (SQLException e) {
+        UNREACHABLE.put(kind, e.getMessage());
+      }
+      CHECKED.put(kind, true);
+    }
+    String reason = UNREACHABLE.get(kind);
+    if (reason != null) {
+      throw RequiredService.unavailable(
+          kind + " at " + url,
+          reason,
+          "start it, or point TESSERA_" + kind + "_URL/_USER/_PASSWORD at a reachable server");
+    }
+  }
+
+  private static Properties properties(DatabaseKind kind) {
+    Properties p = new Properties();
+    if (kind != DatabaseKind.H2) {
+      p.setProperty("user", kind.user());
+      p.setProperty("password", kind.password());
+    }
+    return p;
+  }
+
+  public DatabaseKind kind() {
+    return kind;
+  }
+
+  /** The JDBC URL of the database (not of the schema): qualify names with {@link #schema()}. */
+  public String url() {
+    return url;
+  }
+
+  public String user() {
+    return kind == DatabaseKind.H2 ? "" : kind.user();
+  }
+
+  public String password() {
+    return kind == DatabaseKind.H2 ? "" : kind.password();
+  }
+
+  /** This test's own schema (lower case; quote it in SQL). */
+  public String schema() {
+    return schema;
+  }
+
+  /** A new connection; the caller closes it. */
+  public Connection connect() throws SQLException {
+    return DriverManager.getConnection(url, properties(kind));
+  }
+
+  /** {@code name} quoted for this database. */
+  public String quote(String name) {
+    return kind == DatabaseKind.MARIADB
+        ? "`" + name.replace("`", "``") + "`"
+        : "\"" + name.replace("\"", "\"\"") + "\"";
+  }
+
+  /** {@code schema.table}, both quoted. */
+  public String qualified(String table) {
+    return quote(schema) + "." + quote(table);
+  }
+
+  /** Runs statements in one auto-committed session. */
+  public void execute(String... sql) throws SQLException {
+    try (Connection c = connect();
+        Statement st = c.createStatement()) {
+      for (String s : sql) {
+        st.execute(s);
+      }
+    }
+  }
+
+  /** Every row of {@code query}, each as a list of column values. */
+  public List<List<Object>> query(String query) throws SQLException {
+    try (Connection c = connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(query)) {
+      List<List<Object>> rows = new ArrayList<>();
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        List<Object> row = new ArrayList<>(n);
+        for (int i = 1; i <= n; i++) {
+          row.add(rs.getObject(i));
+        }
+        rows.add(row);
+      }
+      return rows;
+    }
+  }
+
+  /** Names of the tables now in this test's schema. */
+  public List<String> tables() throws SQLException {
+    try (Connection c = connect()) {
+      String catalog = kind == DatabaseKind.MARIADB ? schema : null;
+      String schemaPattern = kind == DatabaseKind.MARIADB ? null : schema;
+      try (ResultSet rs = c.getMetaData().getTables(catalog, schemaPattern, "%", null)) {
+        List<String> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(rs.getString("TABLE_NAME"));
+        }
+        return out;
+      }
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    try (Connection c = keepAlive;
+        Statement st = c.createStatement()) {
+      switch (kind) {
+        case H2 -> st.execute("SHUTDOWN");
+        case POSTGRESQL -> st.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+        case MARIADB -> st.execute("DROP DATABASE IF EXISTS `" + schema + "`");
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind + " " + url + " schema " + schema;
+  }
+}

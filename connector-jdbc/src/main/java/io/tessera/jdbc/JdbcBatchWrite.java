@@ -1,0 +1,316 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.WriteMode;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import io.tessera.jdbc.dialect.SqlPredicates;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.connector.write.BatchWrite;
+import org.apache.spark.sql.connector.write.DataWriterFactory;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.PhysicalWriteInfo;
+import org.apache.spark.sql.connector.write.WriterCommitMessage;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver side of one batch write.
+ *
+ * <p><b>commit=atomic</b> (default): before any task runs, an empty staging table with the target's
+ * column types is created. Tasks load it, each row tagged with its task attempt, and commit their
+ * own transactions. {@link #commit} then runs ONE database transaction that applies the write mode
+ * (truncate, delete by filter, delete by the new rows' partition keys) and copies in only the rows
+ * of the attempts Spark reported as committed. Readers see the old table until that transaction
+ * commits and the whole new state after it; retried or speculative attempts never publish twice
+ * because their rows carry other attempt ids. The staging table is dropped afterwards and by {@link
+ * #abort}; dropping it never touches the target, so abort is always safe.
+ *
+ * <p><b>commit=direct</b>: tasks insert into the target and commit themselves; a failed job leaves
+ * the committed tasks' rows behind (append only, documented as non-atomic).
+ */
+final class JdbcBatchWrite implements BatchWrite {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcBatchWrite.class);
+
+  /** Attempt ids bound per statement: far below every database's parameter limit. */
+  private static final int ATTEMPTS_PER_STATEMENT = 1000;
+
+  private final JdbcTable table;
+  private final StructType schema;
+  private final ParsedOptions options;
+  private final WriteMode mode;
+  private final List<String> partitionKeys;
+  private final AtomicLong commitMillis;
+  private final boolean atomic;
+  private final JdbcDialect dialect;
+  private final JdbcConnector connector;
+  private final String target;
+  private final String staging;
+  private final String stagingName;
+
+  JdbcBatchWrite(
+      JdbcTable table,
+      LogicalWriteInfo info,
+      ParsedOptions options,
+      WriteMode mode,
+      List<String> partitionKeys,
+      AtomicLong commitMillis) {
+    this.table = table;
+    this.schema = info.schema();
+    this.options = options;
+    this.mode = mode;
+    this.partitionKeys = partitionKeys;
+    this.commitMillis = commitMillis;
+    this.atomic = options.get(JdbcWriteOptions.COMMIT) == JdbcWriteOptions.CommitMode.ATOMIC;
+    this.dialect = table.dialect();
+    this.connector = new JdbcConnector(options);
+    this.target = table.qualifiedName();
+    this.stagingName =
+        JdbcDialect.stagingTableName(
+            System.currentTimeMillis() / 1000,
+            UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+    this.staging = dialect.qualified(table.schemaName(), stagingName);
+  }
+
+  @Override
+  public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
+    int batchSize = options.get(JdbcWriteOptions.BATCH_SIZE);
+    if (!atomic) {
+      return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
+    }
+    connector.execute(dialect.createStagingTable(staging, target));
+    LOG.info(
+        "tessera-jdbc: {} tasks will stage rows for {} in {}",
+        info.numPartitions(),
+        table.name(),
+        staging);
+    return new JdbcWriterFactory(connector, dialect, staging, schema, batchSize, true);
+  }
+
+  @Override
+  public void commit(WriterCommitMessage[] messages) {
+    long start = System.nanoTime();
+    List<JdbcCommitMessage> committed = committedAttempts(messages);
+    long rows = committed.stream().mapToLong(JdbcCommitMessage::rows).sum();
+    if (!atomic) {
+      commitMillis.set(elapsedMillis(start));
+      LOG.info(
+          "tessera-jdbc: {} rows appended to {} by {} tasks (direct)",
+          rows,
+          table.name(),
+          committed.size());
+      return;
+    }
+    try {
+      publish(committed);
+    } finally {
+      dropStaging();
+    }
+    commitMillis.set(elapsedMillis(start));
+    LOG.info(
+        "tessera-jdbc: published {} rows from {} tasks into {} ({}) in {} ms",
+        rows,
+        committed.size(),
+        table.name(),
+        mode.describe(),
+        commitMillis.get());
+  }
+
+  /** One transaction: apply the mode, copy the committed attempts' rows, commit. */
+  private void publish(List<JdbcCommitMessage> committed) {
+    List<List<Long>> attemptChunks = chunks(committed);
+    try (Connection c = connector.open()) {
+      c.setAutoCommit(false);
+      String sql = "";
+      try {
+        for (Statement s : removals(attemptChunks)) {
+          sql = s.sql();
+          s.run(c);
+        }
+        String columns =
+            Arrays.stream(schema.fieldNames())
+                .map(dialect::quote)
+                .collect(Collectors.joining(", "));
+        for (List<Long> chunk : attemptChunks) {
+          sql =
+              "INSERT INTO "
+                  + target
+                  + " ("
+                  + columns
+                  + ") SELECT "
+                  + columns
+                  + " FROM "
+                  + staging
+                  + " WHERE "
+                  + attemptIn(chunk.size());
+          new Statement(sql, new ArrayList<>(chunk)).run(c);
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        if (e instanceof SQLException se) {
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "Publishing the write into "
+                  + table.name()
+                  + " failed and was rolled back; the table is unchanged: "
+                  + connector.redact(JdbcConnector.describe(se))
+                  + " [SQL: "
+                  + sql
+                  + "]",
+              connector.redactThrowable(se));
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Closing the commit connection failed", "", e);
+    }
+  }
+
+  /** The statements that remove the rows this write replaces, in the commit transaction. */
+  private List<Statement> removals(List<List<Long>> attemptChunks) {
+    if (mode instanceof WriteMode.Append) {
+      return List.of();
+    } else if (mode instanceof WriteMode.Truncate) {
+      return List.of(new Statement(dialect.deleteAll(target), List.of()));
+    } else if (mode instanceof WriteMode.OverwriteByFilter f) {
+      try {
+        SqlPredicates.Condition cond =
+            new SqlPredicates(dialect, schema).translate(f.predicates().toArray(Predicate[]::new));
+        return List.of(
+            new Statement("DELETE FROM " + target + " WHERE " + cond.sql(), cond.params()));
+      } catch (SqlPredicates.Untranslatable e) {
+        throw new IllegalStateException("checked in the write builder", e);
+      }
+    } else if (mode instanceof WriteMode.DynamicOverwrite) {
+      List<Statement> out = new ArrayList<>();
+      String keysMatch =
+          partitionKeys.stream()
+              .map(
+                  k ->
+                      dialect.nullSafeEquals(
+                          staging + "." + dialect.quote(k), target + "." + dialect.quote(k)))
+              .collect(Collectors.joining(" AND "));
+      for (List<Long> chunk : attemptChunks) {
+        out.add(
+            new Statement(
+                "DELETE FROM "
+                    + target
+                    + " WHERE EXISTS (SELECT 1 FROM "
+                    + staging
+                    + " WHERE "
+                    + attemptIn(chunk.size())
+                    + " AND "
+                    + keysMatch
+                    + ")",
+                new ArrayList<>(chunk)));
+      }
+      return out;
+    }
+    throw new TesseraException(
+        TesseraError.UNSUPPORTED_WRITE_MODE,
+        "tessera-jdbc does not support " + mode.describe() + " yet");
+  }
+
+  private String attemptIn(int n) {
+    return staging
+        + "."
+        + dialect.quote(JdbcDialect.ATTEMPT_COLUMN)
+        + " IN ("
+        + String.join(", ", Collections.nCopies(n, "?"))
+        + ")";
+  }
+
+  /**
+   * The messages of committed attempts, one per partition. Spark's commit coordinator allows one
+   * committed attempt per partition; should two ever arrive, only the first is published.
+   */
+  private static List<JdbcCommitMessage> committedAttempts(WriterCommitMessage[] messages) {
+    Map<Integer, JdbcCommitMessage> byPartition = new LinkedHashMap<>();
+    for (WriterCommitMessage m : messages) {
+      if (m instanceof JdbcCommitMessage j && byPartition.putIfAbsent(j.partitionId(), j) != null) {
+        LOG.warn(
+            "tessera-jdbc: ignoring a second committed attempt {} of partition {}",
+            j.taskId(),
+            j.partitionId());
+      }
+    }
+    return new ArrayList<>(byPartition.values());
+  }
+
+  private static List<List<Long>> chunks(List<JdbcCommitMessage> committed) {
+    List<List<Long>> out = new ArrayList<>();
+    for (int i = 0; i < committed.size(); i += ATTEMPTS_PER_STATEMENT) {
+      out.add(
+          committed.subList(i, Math.min(committed.size(), i + ATTEMPTS_PER_STATEMENT)).stream()
+              .map(JdbcCommitMessage::taskId)
+              .toList());
+    }
+    return out;
+  }
+
+  @Override
+  public void abort(WriterCommitMessage[] messages) {
+    if (atomic) {
+      dropStaging();
+      LOG.warn("tessera-jdbc: write into {} aborted; the table is unchanged", table.name());
+    } else {
+      long rows = committedAttempts(messages).stream().mapToLong(JdbcCommitMessage::rows).sum();
+      LOG.warn(
+          "tessera-jdbc: direct write into {} aborted; {} rows of tasks that had committed remain"
+              + " in the table (commit=direct is not atomic)",
+          table.name(),
+          rows);
+    }
+  }
+
+  private void dropStaging() {
+    try {
+      connector.execute(List.of(dialect.dropTableIfExists(staging)));
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "tessera-jdbc: could not drop staging table {} ({}); it holds no published data and can"
+              + " be dropped by hand or by cleanupStaging",
+          staging,
+          e.getMessage());
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // Closing without commit discards the transaction as well.
+    }
+  }
+
+  private static long elapsedMillis(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /** A SQL statement with bound parameters. */
+  private record Statement(String sql, List<Object> params) {
+    void run(Connection c) throws SQLException {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < params.size(); i++) {
+          ps.setObject(i + 1, params.get(i));
+        }
+        ps.executeUpdate();
+      }
+    }
+  }
+}

@@ -1,0 +1,345 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import io.tessera.jdbc.dialect.JdbcDialects;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.catalyst.analysis.NamespaceAlreadyExistsException;
+import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
+import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
+import org.apache.spark.sql.catalyst.analysis.NonEmptyNamespaceException;
+import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
+import org.apache.spark.sql.connector.catalog.Identifier;
+import org.apache.spark.sql.connector.catalog.NamespaceChange;
+import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
+import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.catalog.TableCatalog;
+import org.apache.spark.sql.connector.catalog.TableChange;
+import org.apache.spark.sql.connector.catalog.TableInfo;
+import org.apache.spark.sql.connector.expressions.IdentityTransform;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.execution.datasources.jdbc.JdbcUtils;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+
+/**
+ * A Spark catalog over one database: namespaces are schemas (databases on MariaDB), tables are
+ * tables. Register it with {@code spark.sql.catalog.<name>=io.tessera.jdbc.JdbcCatalog} and {@code
+ * spark.sql.catalog.<name>.url}, {@code .user}, {@code .password}. Tables are read with Spark's own
+ * JDBC reader and written through Tessera's atomic write path.
+ *
+ * <p>Names are case-sensitive: Tessera always quotes identifiers.
+ */
+public class JdbcCatalog implements TableCatalog, SupportsNamespaces {
+  private String name;
+  private Map<String, String> catalogOptions;
+  private JdbcDialect dialect;
+  private JdbcConnector connector;
+
+  @Override
+  public void initialize(String name, CaseInsensitiveStringMap options) {
+    this.name = name;
+    this.catalogOptions = Map.copyOf(options.asCaseSensitiveMap());
+    ParsedOptions parsed = JdbcWriteOptions.OPTIONS.parse(options);
+    this.dialect = JdbcDialects.forUrl(parsed.get(JdbcWriteOptions.URL));
+    this.connector = new JdbcConnector(parsed);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  JdbcDialect dialect() {
+    return dialect;
+  }
+
+  JdbcConnector connector() {
+    return connector;
+  }
+
+  // ---- namespaces -------------------------------------------------------------------------
+
+  @Override
+  public String[][] listNamespaces() {
+    return withConnection(
+        c -> schemas(c).stream().map(s -> new String[] {s}).toArray(String[][]::new));
+  }
+
+  @Override
+  public String[][] listNamespaces(String[] namespace) throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return new String[0][];
+  }
+
+  @Override
+  public boolean namespaceExists(String[] namespace) {
+    return namespace.length == 1 && withConnection(c -> schemas(c).contains(namespace[0]));
+  }
+
+  @Override
+  public Map<String, String> loadNamespaceMetadata(String[] namespace)
+      throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return Map.of();
+  }
+
+  @Override
+  public void createNamespace(String[] namespace, Map<String, String> metadata)
+      throws NamespaceAlreadyExistsException {
+    requireSingle(namespace);
+    if (namespaceExists(namespace)) {
+      throw new NamespaceAlreadyExistsException(namespace);
+    }
+    connector.execute(List.of(dialect.createSchema(namespace[0])));
+  }
+
+  @Override
+  public void alterNamespace(String[] namespace, NamespaceChange... changes) {
+    throw new UnsupportedOperationException(
+        "tessera-jdbc namespaces have no properties to alter; use the database's own tools");
+  }
+
+  @Override
+  public boolean dropNamespace(String[] namespace, boolean cascade)
+      throws NoSuchNamespaceException, NonEmptyNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    if (!cascade && !withConnection(c -> tableNames(c, namespace[0], true).isEmpty())) {
+      throw new NonEmptyNamespaceException(namespace);
+    }
+    connector.execute(List.of(dialect.dropSchema(namespace[0], cascade)));
+    return true;
+  }
+
+  // ---- tables -----------------------------------------------------------------------------
+
+  @Override
+  public Identifier[] listTables(String[] namespace) throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return withConnection(
+        c ->
+            tableNames(c, namespace[0], false).stream()
+                .map(t -> Identifier.of(namespace, t))
+                .toArray(Identifier[]::new));
+  }
+
+  @Override
+  public Table loadTable(Identifier ident) throws NoSuchTableException {
+    if (ident.namespace().length != 1) {
+      throw new NoSuchTableException(ident);
+    }
+    String schema = ident.namespace()[0];
+    Optional<JdbcTable> table =
+        withConnection(
+            c -> {
+              Optional<String> comment = tableComment(c, schema, ident.name());
+              if (comment.isEmpty()) {
+                return Optional.empty();
+              }
+              return Optional.of(
+                  new JdbcTable(
+                      name,
+                      ident,
+                      readSchema(c, dialect.qualified(schema, ident.name())),
+                      TableProperties.partitionKeys(comment.get()),
+                      catalogOptions,
+                      dialect,
+                      connector));
+            });
+    return table.orElseThrow(() -> new NoSuchTableException(ident));
+  }
+
+  @Override
+  public Table createTable(Identifier ident, TableInfo info)
+      throws TableAlreadyExistsException, NoSuchNamespaceException {
+    requireSingle(ident.namespace());
+    if (!namespaceExists(ident.namespace())) {
+      throw new NoSuchNamespaceException(ident.namespace());
+    }
+    if (tableExists(ident)) {
+      throw new TableAlreadyExistsException(ident);
+    }
+    StructType schema = info.schema();
+    List<String> keys = partitionKeys(info.partitions(), schema);
+    String qualified = dialect.qualified(ident.namespace()[0], ident.name());
+    List<String> ddl = new ArrayList<>();
+    ddl.add(dialect.createTable(qualified, schema)); // validates every column type first
+    if (!keys.isEmpty()) {
+      ddl.add(dialect.setTableComment(qualified, TableProperties.toComment(keys)));
+    }
+    connector.execute(ddl);
+    try {
+      return loadTable(ident);
+    } catch (NoSuchTableException e) {
+      throw new IllegalStateException("Table " + ident + " vanished right after creation", e);
+    }
+  }
+
+  private static List<String> partitionKeys(Transform[] partitions, StructType schema) {
+    List<String> keys = new ArrayList<>();
+    for (Transform t : partitions) {
+      if (!(t instanceof IdentityTransform id) || id.ref().fieldNames().length != 1) {
+        throw new TesseraException(
+            TesseraError.UNSUPPORTED_WRITE_MODE,
+            "tessera-jdbc tables can be partitioned by plain columns only, not by "
+                + t.describe()
+                + "; use PARTITIONED BY (column, ...)");
+      }
+      String col = id.ref().fieldNames()[0];
+      if (!Arrays.asList(schema.fieldNames()).contains(col)) {
+        throw new TesseraException(
+            TesseraError.SCHEMA_MISMATCH,
+            "Partition column '" + col + "' is not a column of the table");
+      }
+      keys.add(col);
+    }
+    return keys;
+  }
+
+  @Override
+  public Table alterTable(Identifier ident, TableChange... changes) {
+    throw new UnsupportedOperationException(
+        "tessera-jdbc does not alter tables; run ALTER TABLE in the database itself");
+  }
+
+  @Override
+  public boolean dropTable(Identifier ident) {
+    if (!tableExists(ident)) {
+      return false;
+    }
+    connector.execute(
+        List.of(dialect.dropTableIfExists(dialect.qualified(ident.namespace()[0], ident.name()))));
+    return true;
+  }
+
+  @Override
+  public void renameTable(Identifier from, Identifier to)
+      throws NoSuchTableException, TableAlreadyExistsException {
+    if (!tableExists(from)) {
+      throw new NoSuchTableException(from);
+    }
+    if (tableExists(to)) {
+      throw new TableAlreadyExistsException(to);
+    }
+    requireSingle(to.namespace());
+    if (!dialect.schemasAreCatalogs() && !to.namespace()[0].equals(from.namespace()[0])) {
+      throw new UnsupportedOperationException(
+          "tessera-jdbc on " + dialect.name() + " renames tables within one schema only");
+    }
+    connector.execute(
+        List.of(
+            dialect.renameTable(from.namespace()[0], from.name(), to.namespace()[0], to.name())));
+  }
+
+  // ---- metadata helpers -------------------------------------------------------------------
+
+  private static void requireSingle(String[] namespace) {
+    if (namespace.length != 1) {
+      throw new TesseraException(
+          TesseraError.INVALID_IDENTIFIER,
+          "tessera-jdbc namespaces have exactly one part (the schema), got "
+              + String.join(".", namespace));
+    }
+  }
+
+  private List<String> schemas(Connection c) throws SQLException {
+    List<String> out = new ArrayList<>();
+    DatabaseMetaData md = c.getMetaData();
+    try (ResultSet rs = dialect.schemasAreCatalogs() ? md.getCatalogs() : md.getSchemas()) {
+      while (rs.next()) {
+        out.add(rs.getString(dialect.schemasAreCatalogs() ? "TABLE_CAT" : "TABLE_SCHEM"));
+      }
+    }
+    return out;
+  }
+
+  /** Tables of {@code schema}; Tessera's staging tables only when {@code includeStaging}. */
+  private List<String> tableNames(Connection c, String schema, boolean includeStaging)
+      throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (ResultSet rs = tables(c, schema, null)) {
+      while (rs.next()) {
+        String t = rs.getString("TABLE_NAME");
+        if (includeStaging || !t.startsWith(JdbcDialect.STAGING_PREFIX)) {
+          out.add(t);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The comment of the table, "" when it has none; empty when the table does not exist. */
+  private Optional<String> tableComment(Connection c, String schema, String table)
+      throws SQLException {
+    try (ResultSet rs = tables(c, schema, table)) {
+      while (rs.next()) {
+        if (rs.getString("TABLE_NAME").equals(table)) {
+          String remarks = rs.getString("REMARKS");
+          return Optional.of(remarks == null ? "" : remarks);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private ResultSet tables(Connection c, String schema, String table) throws SQLException {
+    DatabaseMetaData md = c.getMetaData();
+    String esc = md.getSearchStringEscape();
+    String schemaPattern = escapePattern(schema, esc);
+    String tablePattern = table == null ? "%" : escapePattern(table, esc);
+    String[] types = {"TABLE", "BASE TABLE"};
+    return dialect.schemasAreCatalogs()
+        ? md.getTables(schema, null, tablePattern, types)
+        : md.getTables(null, schemaPattern, tablePattern, types);
+  }
+
+  private static String escapePattern(String name, String escape) {
+    if (escape == null || escape.isEmpty()) {
+      return name;
+    }
+    return name.replace(escape, escape + escape)
+        .replace("_", escape + "_")
+        .replace("%", escape + "%");
+  }
+
+  /** The table's schema as Spark's JDBC reader sees it, with the database's nullability. */
+  private StructType readSchema(Connection c, String qualified) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM " + qualified + " WHERE 1=0")) {
+      return JdbcUtils.getSchema(
+          c, rs, org.apache.spark.sql.jdbc.JdbcDialects.get(connector.url()), false, false);
+    }
+  }
+
+  @FunctionalInterface
+  private interface SqlFunction<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T withConnection(SqlFunction<T> f) {
+    try (Connection c = connector.open()) {
+      return f.apply(c);
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Reading catalog metadata failed", "", e);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.tessera.jdbc;
+
+import io.tessera.jdbc.dialect.BulkLoader;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
+import org.apache.spark.sql.connector.write.DataWriter;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Executor side, one per task attempt: streams the partition's rows into the table on its own
+ * connection and transaction, and commits that transaction only in {@link #commit()}. In atomic
+ * mode the table is the write's staging table, so nothing here is visible to readers of the target.
+ */
+final class JdbcDataWriter implements DataWriter<InternalRow> {
+  private final JdbcConnector connector;
+  private final String qualifiedTable;
+  private final int partitionId;
+  private final long taskId;
+  private final Connection connection;
+  private final BulkLoader loader;
+
+  JdbcDataWriter(
+      JdbcConnector connector,
+      JdbcDialect dialect,
+      String qualifiedTable,
+      StructType schema,
+      int batchSize,
+      int partitionId,
+      long taskId,
+      Long attempt) {
+    this.connector = connector;
+    this.qualifiedTable = qualifiedTable;
+    this.partitionId = partitionId;
+    this.taskId = taskId;
+    this.connection = connector.open();
+    try {
+      connection.setAutoCommit(false);
+      this.loader = dialect.newLoader(connection, qualifiedTable, schema, attempt, batchSize);
+    } catch (SQLException e) {
+      closeQuietly();
+      throw connector.sqlFailed("Starting to load " + qualifiedTable + " failed", "", e);
+    }
+  }
+
+  @Override
+  public void write(InternalRow row) {
+    try {
+      loader.add(row);
+    } catch (SQLException e) {
+      throw failed("Loading rows into", e);
+    }
+  }
+
+  @Override
+  public JdbcCommitMessage commit() {
+    try {
+      loader.flush();
+      connection.commit();
+    } catch (SQLException e) {
+      throw failed("Committing rows into", e);
+    }
+    return new JdbcCommitMessage(partitionId, taskId, loader.rows(), loader.bytes());
+  }
+
+  @Override
+  public void abort() {
+    loader.cancel();
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // Closing the connection without commit discards the transaction anyway.
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    try {
+      connection.close();
+    } catch (SQLException ignored) {
+      // Nothing was committed that closing could lose.
+    }
+  }
+
+  private RuntimeException failed(String what, SQLException e) {
+    return connector.sqlFailed(
+        what
+            + " "
+            + qualifiedTable
+            + " (partition "
+            + partitionId
+            + ", task "
+            + taskId
+            + ") failed",
+        "",
+        e);
+  }
+
+  @Override
+  public CustomTaskMetric[] currentMetricsValues() {
+    return new CustomTaskMetric[] {
+      io.tessera.common.metrics.TesseraMetrics.value(
+          io.tessera.common.metrics.TesseraMetrics.ROWS_WRITTEN, loader.rows()),
+      io.tessera.common.metrics.TesseraMetrics.value(
+          io.tessera.common.metrics.TesseraMetrics.BYTES_WRITTEN, loader.bytes())
+    };
+  }
+}

@@ -1,0 +1,157 @@
+package io.tessera.jdbc;
+
+import io.tessera.jdbc.dialect.JdbcDialect;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.connector.catalog.Column;
+import org.apache.spark.sql.connector.catalog.Identifier;
+import org.apache.spark.sql.connector.catalog.SupportsRead;
+import org.apache.spark.sql.connector.catalog.SupportsWrite;
+import org.apache.spark.sql.connector.catalog.TableCapability;
+import org.apache.spark.sql.connector.expressions.Expressions;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.connector.read.ScanBuilder;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.execution.datasources.jdbc.JDBCOptions;
+import org.apache.spark.sql.execution.datasources.v2.jdbc.JDBCTable;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * A database table seen through {@link JdbcCatalog}. Reads are Spark's own JDBC scan; writes go
+ * through {@link JdbcWriteBuilder}, which publishes each job atomically.
+ */
+public class JdbcTable implements SupportsRead, SupportsWrite {
+  private static final Set<TableCapability> CAPABILITIES =
+      Set.of(
+          TableCapability.BATCH_READ,
+          TableCapability.BATCH_WRITE,
+          TableCapability.TRUNCATE,
+          TableCapability.OVERWRITE_BY_FILTER,
+          TableCapability.OVERWRITE_DYNAMIC);
+
+  private final String catalogName;
+  private final Identifier ident;
+  private final StructType schema;
+  private final List<String> partitionKeys;
+  private final Map<String, String> catalogOptions;
+  private final JdbcDialect dialect;
+  private final JdbcConnector connector;
+
+  JdbcTable(
+      String catalogName,
+      Identifier ident,
+      StructType schema,
+      List<String> partitionKeys,
+      Map<String, String> catalogOptions,
+      JdbcDialect dialect,
+      JdbcConnector connector) {
+    this.catalogName = catalogName;
+    this.ident = ident;
+    this.schema = schema;
+    this.partitionKeys = List.copyOf(partitionKeys);
+    this.catalogOptions = catalogOptions;
+    this.dialect = dialect;
+    this.connector = connector;
+  }
+
+  @Override
+  public String name() {
+    return catalogName + "." + String.join(".", ident.namespace()) + "." + ident.name();
+  }
+
+  /** The table name quoted for SQL. */
+  String qualifiedName() {
+    return dialect.qualified(ident.namespace()[0], ident.name());
+  }
+
+  String schemaName() {
+    return ident.namespace()[0];
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public StructType schema() {
+    return schema;
+  }
+
+  @Override
+  public Column[] columns() {
+    return org.apache.spark.sql.connector.catalog.CatalogV2Util.structTypeToV2Columns(
+        schema, false);
+  }
+
+  @Override
+  public Transform[] partitioning() {
+    return partitionKeys.stream().map(Expressions::identity).toArray(Transform[]::new);
+  }
+
+  List<String> partitionKeys() {
+    return partitionKeys;
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    Map<String, String> p = new HashMap<>();
+    p.put("provider", "tessera-jdbc");
+    p.put("dialect", dialect.name());
+    if (!partitionKeys.isEmpty()) {
+      p.put(TableProperties.PARTITION_KEYS, String.join(",", partitionKeys));
+    }
+    return p;
+  }
+
+  @Override
+  public Set<TableCapability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  Map<String, String> catalogOptions() {
+    return catalogOptions;
+  }
+
+  JdbcDialect dialect() {
+    return dialect;
+  }
+
+  JdbcConnector connector() {
+    return connector;
+  }
+
+  /** Reads with Spark's own JDBC scan (column pruning, filter push-down, partitioned reads). */
+  @Override
+  public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+    Map<String, String> params = new HashMap<>();
+    params.put("url", connector.url());
+    params.put("dbtable", qualifiedName());
+    if (connector.user() != null) {
+      params.put("user", connector.user());
+    }
+    if (connector.password() != null) {
+      params.put("password", connector.password());
+    }
+    params.put(
+        "fetchsize",
+        String.valueOf(
+            JdbcWriteOptions.OPTIONS.parse(catalogOptions).get(JdbcWriteOptions.FETCH_SIZE)));
+    JDBCOptions jdbcOptions =
+        new JDBCOptions(
+            scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(params)));
+    return JDBCTable.apply(ident, schema, jdbcOptions, JDBCTable.apply$default$4())
+        .newScanBuilder(options);
+  }
+
+  @Override
+  public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
+    return new JdbcWriteBuilder(this, info);
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcTable(" + name() + ")";
+  }
+}

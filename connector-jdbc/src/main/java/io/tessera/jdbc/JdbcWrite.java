@@ -1,0 +1,71 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.metrics.TesseraMetrics;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.WriteMode;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.sql.connector.metric.CustomMetric;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
+import org.apache.spark.sql.connector.write.BatchWrite;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.Write;
+
+/** One logical write into a {@link JdbcTable}, with its mode and options decided. */
+public class JdbcWrite implements Write {
+  private final JdbcTable table;
+  private final LogicalWriteInfo info;
+  private final ParsedOptions options;
+  private final WriteMode mode;
+  private final List<String> partitionKeys;
+  private final AtomicLong commitMillis = new AtomicLong(-1);
+
+  JdbcWrite(
+      JdbcTable table,
+      LogicalWriteInfo info,
+      ParsedOptions options,
+      WriteMode mode,
+      List<String> partitionKeys) {
+    this.table = table;
+    this.info = info;
+    this.options = options;
+    this.mode = mode;
+    this.partitionKeys = partitionKeys;
+  }
+
+  /** Shown in {@code EXPLAIN} and the Spark UI; never contains the password. */
+  @Override
+  public String description() {
+    return "tessera-jdbc["
+        + table.name()
+        + ", "
+        + table.dialect().name()
+        + ", mode="
+        + mode.describe()
+        + (partitionKeys.isEmpty() ? "" : " by " + String.join(", ", partitionKeys))
+        + ", options="
+        + options.describe()
+        + "]";
+  }
+
+  @Override
+  public BatchWrite toBatch() {
+    return new JdbcBatchWrite(table, info, options, mode, partitionKeys, commitMillis);
+  }
+
+  @Override
+  public CustomMetric[] supportedCustomMetrics() {
+    return TesseraMetrics.supported();
+  }
+
+  @Override
+  public CustomTaskMetric[] reportDriverMetrics() {
+    long ms = commitMillis.get();
+    return ms < 0 ? new CustomTaskMetric[0] : TesseraMetrics.driverMetrics(ms);
+  }
+
+  @Override
+  public String toString() {
+    return description();
+  }
+}

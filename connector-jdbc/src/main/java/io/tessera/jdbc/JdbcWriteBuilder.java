@@ -1,0 +1,132 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraErrors;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.WriteMode;
+import io.tessera.common.write.WriteModeChoice;
+import io.tessera.jdbc.dialect.SqlPredicates;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.SupportsDynamicOverwrite;
+import org.apache.spark.sql.connector.write.SupportsOverwriteV2;
+import org.apache.spark.sql.connector.write.Write;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides, once, what a write does: the write mode from Spark's mixin calls, the options (write
+ * option over catalog setting), and checks everything that can be checked before a task runs.
+ */
+public class JdbcWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOverwrite {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcWriteBuilder.class);
+
+  private final JdbcTable table;
+  private final LogicalWriteInfo info;
+  private final WriteModeChoice mode = new WriteModeChoice();
+
+  JdbcWriteBuilder(JdbcTable table, LogicalWriteInfo info) {
+    this.table = table;
+    this.info = info;
+  }
+
+  @Override
+  public WriteBuilder truncate() {
+    mode.truncate();
+    return this;
+  }
+
+  @Override
+  public boolean canOverwrite(Predicate[] predicates) {
+    try {
+      new SqlPredicates(table.dialect(), info.schema()).translate(predicates);
+      return true;
+    } catch (SqlPredicates.Untranslatable e) {
+      LOG.warn(
+          "tessera-jdbc cannot overwrite {} by {}: {}",
+          table.name(),
+          Arrays.toString(predicates),
+          e.getMessage());
+      return false;
+    }
+  }
+
+  @Override
+  public WriteBuilder overwrite(Predicate[] predicates) {
+    mode.overwrite(predicates);
+    return this;
+  }
+
+  @Override
+  public WriteBuilder overwriteDynamicPartitions() {
+    mode.dynamicOverwrite();
+    return this;
+  }
+
+  @Override
+  public Write build() {
+    ParsedOptions options =
+        JdbcWriteOptions.OPTIONS.parse(
+            JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));
+    StructType schema = info.schema();
+    table.dialect().checkWritable(schema);
+    WriteMode chosen = mode.mode();
+    JdbcWriteOptions.CommitMode commit = options.get(JdbcWriteOptions.COMMIT);
+    if (commit == JdbcWriteOptions.CommitMode.DIRECT && !(chosen instanceof WriteMode.Append)) {
+      throw TesseraErrors.unsupportedWriteMode(
+          "tessera-jdbc with commit=direct",
+          chosen.describe(),
+          "direct mode cannot replace rows atomically; use the default commit=atomic");
+    }
+    if (chosen instanceof WriteMode.OverwriteByFilter f) {
+      try {
+        new SqlPredicates(table.dialect(), schema)
+            .translate(f.predicates().toArray(Predicate[]::new));
+      } catch (SqlPredicates.Untranslatable e) {
+        throw new TesseraException(
+            TesseraError.UNSUPPORTED_PREDICATE,
+            "Cannot overwrite " + table.name() + " where " + f.describe() + ": " + e.getMessage());
+      }
+    }
+    List<String> keys = List.of();
+    if (chosen instanceof WriteMode.DynamicOverwrite) {
+      keys = dynamicOverwriteKeys(options, schema);
+    }
+    return new JdbcWrite(table, info, options, chosen, keys);
+  }
+
+  private List<String> dynamicOverwriteKeys(ParsedOptions options, StructType schema) {
+    List<String> keys =
+        options.isSet(JdbcWriteOptions.PARTITION_KEYS)
+            ? Arrays.stream(options.get(JdbcWriteOptions.PARTITION_KEYS).split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList()
+            : table.partitionKeys();
+    if (keys.isEmpty()) {
+      throw TesseraErrors.unsupportedWriteMode(
+          "tessera-jdbc",
+          "dynamic partition overwrite of " + table.name(),
+          "the table has no partition keys; create it with PARTITIONED BY (column, ...) or set"
+              + " option 'partitionKeys' to the columns whose values the new rows replace");
+    }
+    for (String k : keys) {
+      if (!Arrays.asList(schema.fieldNames()).contains(k)) {
+        throw new TesseraException(
+            TesseraError.INVALID_OPTION_VALUE,
+            "Option 'partitionKeys' names column '"
+                + k
+                + "', which "
+                + table.name()
+                + " does not have; its columns are "
+                + String.join(", ", schema.fieldNames()));
+      }
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,82 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.options.OptionSet;
+import io.tessera.common.options.OptionSpec;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every option of tessera-jdbc, declared once. They can be given as catalog settings ({@code
+ * spark.sql.catalog.<name>.<option>}) and, for one write, as write options ({@code .option(...)});
+ * a write option wins over the catalog setting.
+ */
+public final class JdbcWriteOptions {
+  private JdbcWriteOptions() {}
+
+  /** How a write is published. */
+  public enum CommitMode {
+    /** Tasks load a staging table; the driver publishes all rows in one transaction. */
+    ATOMIC,
+    /** Each task commits straight into the target. Faster, not atomic: append only. */
+    DIRECT
+  }
+
+  public static final OptionSpec<String> URL =
+      OptionSpec.string(
+              "url",
+              null,
+              "JDBC URL of the database (jdbc:postgresql:, jdbc:mariadb:,"
+                  + " jdbc:mysql:, jdbc:h2:)")
+          .required();
+  public static final OptionSpec<String> USER = OptionSpec.string("user", null, "database user");
+  public static final OptionSpec<String> PASSWORD =
+      OptionSpec.string("password", null, "database password").secret();
+  public static final OptionSpec<CommitMode> COMMIT =
+      OptionSpec.choice(
+          "commit",
+          CommitMode.class,
+          CommitMode.ATOMIC,
+          "atomic: all-or-nothing via a staging table; direct: tasks commit into the target"
+              + " themselves (not atomic, append only)");
+  public static final OptionSpec<Integer> BATCH_SIZE =
+      OptionSpec.intInRange(
+          "batchSize",
+          10_000,
+          1,
+          1_000_000,
+          "rows per INSERT batch (MariaDB, H2; PostgreSQL uses COPY)");
+  public static final OptionSpec<String> PARTITION_KEYS =
+      OptionSpec.string(
+          "partitionKeys",
+          null,
+          "comma-separated columns whose values overwritePartitions() replaces, for tables not"
+              + " created with PARTITIONED BY");
+  public static final OptionSpec<Integer> FETCH_SIZE =
+      OptionSpec.intInRange("fetchSize", 10_000, 0, 1_000_000, "rows per round trip when reading");
+
+  public static final OptionSet OPTIONS =
+      OptionSet.builder("tessera-jdbc")
+          .add(URL, USER, PASSWORD, COMMIT, BATCH_SIZE, PARTITION_KEYS, FETCH_SIZE)
+          .ignore("checkpointLocation", "path")
+          .build();
+
+  /** {@code base} overlaid by {@code overrides}, keys compared case-insensitively. */
+  public static Map<String, String> overlay(
+      Map<String, String> base, Map<String, String> overrides) {
+    Map<String, String> out = new LinkedHashMap<>();
+    Map<String, String> originalKey = new LinkedHashMap<>();
+    for (Map<String, String> m : java.util.List.of(base, overrides)) {
+      m.forEach(
+          (k, v) -> {
+            String lower = k.toLowerCase(Locale.ROOT);
+            String previous = originalKey.put(lower, k);
+            if (previous != null) {
+              out.remove(previous);
+            }
+            out.put(k, v);
+          });
+    }
+    return out;
+  }
+}

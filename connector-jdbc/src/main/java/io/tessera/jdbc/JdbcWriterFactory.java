@@ -1,0 +1,54 @@
+package io.tessera.jdbc;
+
+import io.tessera.jdbc.dialect.JdbcDialect;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.write.DataWriter;
+import org.apache.spark.sql.connector.write.DataWriterFactory;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Shipped to executors (Java-serialized): how to reach the database and which table a task loads.
+ * Holds no SparkSession and no catalog.
+ */
+final class JdbcWriterFactory implements DataWriterFactory {
+  private static final long serialVersionUID = 1L;
+
+  private final JdbcConnector connector;
+  private final JdbcDialect dialect;
+  private final String qualifiedTable;
+  private final StructType schema;
+  private final int batchSize;
+  private final boolean tagAttempts;
+
+  /**
+   * @param tagAttempts true when loading a staging table: each row carries its task attempt so the
+   *     driver can publish exactly the attempts Spark committed
+   */
+  JdbcWriterFactory(
+      JdbcConnector connector,
+      JdbcDialect dialect,
+      String qualifiedTable,
+      StructType schema,
+      int batchSize,
+      boolean tagAttempts) {
+    this.connector = connector;
+    this.dialect = dialect;
+    this.qualifiedTable = qualifiedTable;
+    this.schema = schema;
+    this.batchSize = batchSize;
+    this.tagAttempts = tagAttempts;
+  }
+
+  @Override
+  public DataWriter<InternalRow> createWriter(int partitionId, long taskId) {
+    return new JdbcDataWriter(
+        connector,
+        dialect,
+        qualifiedTable,
+        schema,
+        batchSize,
+        partitionId,
+        taskId,
+        tagAttempts ? taskId : null);
+  }
+}

@@ -1,0 +1,39 @@
+package io.tessera.jdbc.dialect;
+
+/** H2 2.x, the embedded default: standard SQL quoting; DELETE inside the commit transaction. */
+public class H2Dialect extends JdbcDialect {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public String name() {
+    return "H2";
+  }
+
+  @Override
+  public boolean acceptsUrl(String url) {
+    return url.startsWith("jdbc:h2:");
+  }
+
+  @Override
+  protected String columnTypeOrNull(org.apache.spark.sql.types.DataType type) {
+    if (type.equals(org.apache.spark.sql.types.DataTypes.ByteType)) {
+      return "TINYINT";
+    }
+    return super.columnTypeOrNull(type);
+  }
+
+  @Override
+  protected String stringType() {
+    return "CHARACTER VARYING";
+  }
+
+  @Override
+  protected String binaryType() {
+    return "BINARY VARYING";
+  }
+
+  @Override
+  protected String timestampType() {
+    return "TIMESTAMP WITH TIME ZONE";
+  }
+}

@@ -1,0 +1,220 @@
+package io.tessera.jdbc.dialect;
+
+import io.tessera.common.errors.TesseraErrors;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Owns every piece of SQL text Tessera sends to one kind of database. Identifiers always go through
+ * {@link #quote}, which escapes embedded quote characters; values are always bound as parameters
+ * (the only literals are Tessera's own, through {@link #stringLiteral}). Database differences are
+ * small overrides of the protected hooks. Chosen by {@link #acceptsUrl} through {@link
+ * java.util.ServiceLoader}, see {@link JdbcDialects}.
+ *
+ * <p>Serializable and stateless: shipped to executors inside the writer factory.
+ */
+public abstract class JdbcDialect implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The column that tags each staged row with the task attempt that wrote it. */
+  public static final String ATTEMPT_COLUMN = "__tessera_attempt";
+
+  /** Prefix of every staging table Tessera creates; cleanup recognises them by it. */
+  public static final String STAGING_PREFIX = "tessera_stg_";
+
+  /** Spark types Tessera can write, for error messages. */
+  public static final Set<String> SUPPORTED_TYPES =
+      Set.of(
+          "BOOLEAN",
+          "TINYINT",
+          "SMALLINT",
+          "INT",
+          "BIGINT",
+          "FLOAT",
+          "DOUBLE",
+          "DECIMAL(p,s)",
+          "STRING",
+          "BINARY",
+          "DATE",
+          "TIMESTAMP",
+          "TIMESTAMP_NTZ");
+
+  public abstract String name();
+
+  public abstract boolean acceptsUrl(String url);
+
+  /** MariaDB/MySQL call a schema a database and expose it as a JDBC catalog. */
+  public boolean schemasAreCatalogs() {
+    return false;
+  }
+
+  protected char quoteChar() {
+    return '"';
+  }
+
+  /** {@code identifier} quoted, embedded quote characters doubled. */
+  public String quote(String identifier) {
+    String q = String.valueOf(quoteChar());
+    return q + identifier.replace(q, q + q) + q;
+  }
+
+  /** {@code schema.table}, both quoted; {@code schema} may be null. */
+  public String qualified(String schema, String table) {
+    return schema == null ? quote(table) : quote(schema) + "." + quote(table);
+  }
+
+  /** A string literal for Tessera's own metadata values (never user data). */
+  public String stringLiteral(String value) {
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  /** The column type this database stores {@code type} as; fails clearly for other types. */
+  public String columnType(String column, DataType type) {
+    String sql = columnTypeOrNull(type);
+    if (sql == null) {
+      throw TesseraErrors.unsupportedType(
+          "tessera-jdbc (" + name() + ")", column, type.sql(), SUPPORTED_TYPES);
+    }
+    return sql;
+  }
+
+  /** Fails before any task runs if a column of {@code schema} cannot be written. */
+  public void checkWritable(StructType schema) {
+    for (StructField f : schema.fields()) {
+      columnType(f.name(), f.dataType());
+    }
+  }
+
+  protected String columnTypeOrNull(DataType type) {
+    if (type.equals(DataTypes.BooleanType)) {
+      return "BOOLEAN";
+    } else if (type.equals(DataTypes.ByteType)) {
+      return "SMALLINT";
+    } else if (type.equals(DataTypes.ShortType)) {
+      return "SMALLINT";
+    } else if (type.equals(DataTypes.IntegerType)) {
+      return "INTEGER";
+    } else if (type.equals(DataTypes.LongType)) {
+      return "BIGINT";
+    } else if (type.equals(DataTypes.FloatType)) {
+      return "REAL";
+    } else if (type.equals(DataTypes.DoubleType)) {
+      return "DOUBLE PRECISION";
+    } else if (type instanceof DecimalType d) {
+      return "DECIMAL(" + d.precision() + "," + d.scale() + ")";
+    } else if (type.equals(DataTypes.StringType)) {
+      return stringType();
+    } else if (type.equals(DataTypes.BinaryType)) {
+      return binaryType();
+    } else if (type.equals(DataTypes.DateType)) {
+      return "DATE";
+    } else if (type.equals(DataTypes.TimestampType)) {
+      return timestampType();
+    } else if (type.equals(DataTypes.TimestampNTZType)) {
+      return timestampNtzType();
+    }
+    return null;
+  }
+
+  protected abstract String stringType();
+
+  protected abstract String binaryType();
+
+  /** A type that keeps an instant (Spark's TIMESTAMP). */
+  protected abstract String timestampType();
+
+  /** A type that keeps a local date-time (Spark's TIMESTAMP_NTZ). */
+  protected String timestampNtzType() {
+    return "TIMESTAMP";
+  }
+
+  public String createTable(String qualifiedTable, StructType schema) {
+    String cols =
+        java.util.Arrays.stream(schema.fields())
+            .map(
+                f ->
+                    quote(f.name())
+                        + " "
+                        + columnType(f.name(), f.dataType())
+                        + (f.nullable() ? "" : " NOT NULL"))
+            .collect(Collectors.joining(", "));
+    return "CREATE TABLE " + qualifiedTable + " (" + cols + ")";
+  }
+
+  /** Sets the table comment, where Tessera keeps its table properties. */
+  public String setTableComment(String qualifiedTable, String comment) {
+    return "COMMENT ON TABLE " + qualifiedTable + " IS " + stringLiteral(comment);
+  }
+
+  /**
+   * Creates an empty staging table with the target's column types but none of its constraints or
+   * indexes (a retried attempt's rows must not collide with a failed attempt's), plus {@link
+   * #ATTEMPT_COLUMN}.
+   */
+  public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
+    return List.of(
+        "CREATE TABLE "
+            + qualifiedStaging
+            + " AS SELECT * FROM "
+            + qualifiedTarget
+            + " WITH NO DATA",
+        addAttemptColumn(qualifiedStaging));
+  }
+
+  protected String addAttemptColumn(String qualifiedStaging) {
+    return "ALTER TABLE " + qualifiedStaging + " ADD COLUMN " + quote(ATTEMPT_COLUMN) + " BIGINT";
+  }
+
+  public String dropTableIfExists(String qualifiedTable) {
+    return "DROP TABLE IF EXISTS " + qualifiedTable;
+  }
+
+  /** Removes every row, inside the caller's transaction (so never an auto-committing DDL). */
+  public String deleteAll(String qualifiedTable) {
+    return "DELETE FROM " + qualifiedTable;
+  }
+
+  public String renameTable(String schema, String from, String toSchema, String to) {
+    return "ALTER TABLE " + qualified(schema, from) + " RENAME TO " + quote(to);
+  }
+
+  public String createSchema(String schema) {
+    return "CREATE SCHEMA " + quote(schema);
+  }
+
+  public String dropSchema(String schema, boolean cascade) {
+    return "DROP SCHEMA " + quote(schema) + (cascade ? " CASCADE" : "");
+  }
+
+  /** {@code a} equals {@code b}, where NULL equals NULL. */
+  public String nullSafeEquals(String a, String b) {
+    return a + " IS NOT DISTINCT FROM " + b;
+  }
+
+  /** Opens the loader a task streams its rows through. */
+  public BulkLoader newLoader(
+      Connection connection, String qualifiedTable, StructType schema, Long attempt, int batchSize)
+      throws SQLException {
+    return new BatchInsertLoader(this, connection, qualifiedTable, schema, attempt, batchSize);
+  }
+
+  /** A staging table name unique to one write, recognisable by {@link #STAGING_PREFIX}. */
+  public static String stagingTableName(long createdEpochSeconds, String writeId) {
+    return STAGING_PREFIX + createdEpochSeconds + "_" + writeId.toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

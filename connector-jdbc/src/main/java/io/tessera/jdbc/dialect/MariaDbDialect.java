@@ -1,0 +1,102 @@
+package io.tessera.jdbc.dialect;
+
+import java.util.List;
+
+/**
+ * MariaDB and MySQL: identifiers quoted with backticks, a schema is a database, DDL commits
+ * implicitly (so the commit transaction uses only DML: DELETE, never TRUNCATE), InnoDB transactions
+ * make the publish atomic.
+ */
+public class MariaDbDialect extends JdbcDialect {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public String name() {
+    return "MariaDB";
+  }
+
+  @Override
+  public boolean acceptsUrl(String url) {
+    return url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
+  }
+
+  @Override
+  public boolean schemasAreCatalogs() {
+    return true;
+  }
+
+  @Override
+  protected char quoteChar() {
+    return '`';
+  }
+
+  @Override
+  public String stringLiteral(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+  }
+
+  @Override
+  protected String columnTypeOrNull(org.apache.spark.sql.types.DataType type) {
+    if (type.equals(org.apache.spark.sql.types.DataTypes.ByteType)) {
+      return "TINYINT";
+    } else if (type.equals(org.apache.spark.sql.types.DataTypes.FloatType)) {
+      return "FLOAT";
+    } else if (type.equals(org.apache.spark.sql.types.DataTypes.DoubleType)) {
+      return "DOUBLE";
+    }
+    return super.columnTypeOrNull(type);
+  }
+
+  @Override
+  protected String stringType() {
+    return "LONGTEXT";
+  }
+
+  @Override
+  protected String binaryType() {
+    return "LONGBLOB";
+  }
+
+  @Override
+  protected String timestampType() {
+    return "DATETIME(6)";
+  }
+
+  @Override
+  protected String timestampNtzType() {
+    return "DATETIME(6)";
+  }
+
+  @Override
+  public String setTableComment(String qualifiedTable, String comment) {
+    return "ALTER TABLE " + qualifiedTable + " COMMENT = " + stringLiteral(comment);
+  }
+
+  @Override
+  public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
+    return List.of(
+        "CREATE TABLE " + qualifiedStaging + " AS SELECT * FROM " + qualifiedTarget + " WHERE 1=0",
+        addAttemptColumn(qualifiedStaging));
+  }
+
+  @Override
+  public String renameTable(String schema, String from, String toSchema, String to) {
+    return "RENAME TABLE " + qualified(schema, from) + " TO " + qualified(toSchema, to);
+  }
+
+  @Override
+  public String createSchema(String schema) {
+    return "CREATE DATABASE " + quote(schema);
+  }
+
+  @Override
+  public String dropSchema(String schema, boolean cascade) {
+    // A MariaDB database is always dropped with its tables; the catalog checks emptiness first.
+    return "DROP DATABASE " + quote(schema);
+  }
+
+  @Override
+  public String nullSafeEquals(String a, String b) {
+    return a + " <=> " + b;
+  }
+}

@@ -1,0 +1,217 @@
+package io.tessera.jdbc.dialect;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.DateTimeUtils;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Streams rows with {@code COPY ... FROM STDIN} in PostgreSQL's text format through a fixed-size
+ * buffer, so a partition is never held in memory. Timestamps are sent with the JVM's zone offset,
+ * which stores the same instant in {@code timestamptz} columns and the same wall-clock time in
+ * {@code timestamp} columns as Spark's own JDBC writer does.
+ */
+final class PgCopyLoader implements BulkLoader {
+  private static final int BUFFER = 1 << 16;
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  private final CopyIn copy;
+  private final Field[] fields;
+  private final byte[] attemptSuffix;
+  private final ZoneId zone = ZoneId.systemDefault();
+  private byte[] buf = new byte[BUFFER];
+  private int len;
+  private long rows;
+  private long bytes;
+
+  private record Field(DataType type, DecimalType decimal) {}
+
+  PgCopyLoader(
+      JdbcDialect dialect,
+      Connection connection,
+      String qualifiedTable,
+      StructType schema,
+      Long attempt)
+      throws SQLException {
+    StructField[] fs = schema.fields();
+    String columns =
+        Arrays.stream(fs).map(f -> dialect.quote(f.name())).collect(Collectors.joining(", "));
+    if (attempt != null) {
+      columns += ", " + dialect.quote(JdbcDialect.ATTEMPT_COLUMN);
+    }
+    this.fields = new Field[fs.length];
+    for (int i = 0; i < fs.length; i++) {
+      DataType t = fs[i].dataType();
+      fields[i] = new Field(t, t instanceof DecimalType d ? d : null);
+    }
+    this.attemptSuffix =
+        attempt == null ? null : ("\t" + attempt).getBytes(StandardCharsets.US_ASCII);
+    this.copy =
+        connection
+            .unwrap(PGConnection.class)
+            .getCopyAPI()
+            .copyIn("COPY " + qualifiedTable + " (" + columns + ") FROM STDIN");
+  }
+
+  @Override
+  public void add(InternalRow row) throws SQLException {
+    for (int i = 0; i < fields.length; i++) {
+      if (i > 0) {
+        put((byte) '\t');
+      }
+      if (row.isNullAt(i)) {
+        put((byte) '\\');
+        put((byte) 'N');
+      } else {
+        encode(fields[i], row, i);
+      }
+    }
+    if (attemptSuffix != null) {
+      put(attemptSuffix);
+    }
+    put((byte) '\n');
+    rows++;
+    if (len >= BUFFER) {
+      send();
+    }
+  }
+
+  private void encode(Field f, InternalRow row, int i) {
+    DataType t = f.type();
+    if (t.equals(DataTypes.StringType)) {
+      putEscaped(row.getUTF8String(i));
+    } else if (t.equals(DataTypes.IntegerType)) {
+      putAscii(Integer.toString(row.getInt(i)));
+    } else if (t.equals(DataTypes.LongType)) {
+      putAscii(Long.toString(row.getLong(i)));
+    } else if (t.equals(DataTypes.DoubleType)) {
+      putAscii(Double.toString(row.getDouble(i)));
+    } else if (t.equals(DataTypes.BooleanType)) {
+      put(row.getBoolean(i) ? (byte) 't' : (byte) 'f');
+    } else if (t.equals(DataTypes.TimestampType)) {
+      putAscii(
+          OffsetDateTime.ofInstant(DateTimeUtils.microsToInstant(row.getLong(i)), zone).toString());
+    } else if (t.equals(DataTypes.TimestampNTZType)) {
+      putAscii(DateTimeUtils.microsToLocalDateTime(row.getLong(i)).toString());
+    } else if (t.equals(DataTypes.DateType)) {
+      putAscii(DateTimeUtils.toJavaDate(row.getInt(i)).toLocalDate().toString());
+    } else if (f.decimal() != null) {
+      putAscii(
+          row.getDecimal(i, f.decimal().precision(), f.decimal().scale())
+              .toJavaBigDecimal()
+              .toPlainString());
+    } else if (t.equals(DataTypes.ShortType)) {
+      putAscii(Short.toString(row.getShort(i)));
+    } else if (t.equals(DataTypes.ByteType)) {
+      putAscii(Byte.toString(row.getByte(i)));
+    } else if (t.equals(DataTypes.FloatType)) {
+      putAscii(Float.toString(row.getFloat(i)));
+    } else if (t.equals(DataTypes.BinaryType)) {
+      byte[] b = row.getBinary(i);
+      // bytea hex input "\x...", with the backslash escaped for COPY's text format.
+      put((byte) '\\');
+      put((byte) '\\');
+      put((byte) 'x');
+      for (byte x : b) {
+        put(HEX[(x >> 4) & 0xf]);
+        put(HEX[x & 0xf]);
+      }
+    } else {
+      throw new IllegalArgumentException("No COPY encoding for " + t.sql());
+    }
+  }
+
+  private void putEscaped(UTF8String s) {
+    byte[] b = s.getBytes();
+    for (byte c : b) {
+      switch (c) {
+        case '\\' -> {
+          put((byte) '\\');
+          put((byte) '\\');
+        }
+        case '\n' -> {
+          put((byte) '\\');
+          put((byte) 'n');
+        }
+        case '\r' -> {
+          put((byte) '\\');
+          put((byte) 'r');
+        }
+        case '\t' -> {
+          put((byte) '\\');
+          put((byte) 't');
+        }
+        default -> put(c);
+      }
+    }
+  }
+
+  private void putAscii(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      put((byte) s.charAt(k));
+    }
+  }
+
+  private void put(byte[] b) {
+    for (byte x : b) {
+      put(x);
+    }
+  }
+
+  private void put(byte b) {
+    if (len == buf.length) {
+      buf = Arrays.copyOf(buf, buf.length * 2);
+    }
+    buf[len++] = b;
+  }
+
+  private void send() throws SQLException {
+    if (len > 0) {
+      copy.writeToCopy(buf, 0, len);
+      bytes += len;
+      len = 0;
+    }
+  }
+
+  @Override
+  public void flush() throws SQLException {
+    send();
+    if (copy.isActive()) {
+      copy.endCopy();
+    }
+  }
+
+  @Override
+  public void cancel() {
+    try {
+      if (copy.isActive()) {
+        copy.cancelCopy();
+      }
+    } catch (SQLException ignored) {
+      // The connection is rolled back and closed next.
+    }
+  }
+
+  @Override
+  public long rows() {
+    return rows;
+  }
+
+  @Override
+  public long bytes() {
+    return bytes + len;
+  }
+}

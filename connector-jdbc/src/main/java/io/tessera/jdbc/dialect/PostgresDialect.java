@@ -1,0 +1,69 @@
+package io.tessera.jdbc.dialect;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * PostgreSQL: DDL is transactional, TRUNCATE is transactional, and rows are loaded with COPY
+ * through pgjdbc's {@code CopyManager}, into UNLOGGED staging tables (the staged copy never needs
+ * crash safety: a crashed write is simply not published).
+ */
+public class PostgresDialect extends JdbcDialect {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public String name() {
+    return "PostgreSQL";
+  }
+
+  @Override
+  public boolean acceptsUrl(String url) {
+    return url.startsWith("jdbc:postgresql:");
+  }
+
+  @Override
+  protected String stringType() {
+    return "TEXT";
+  }
+
+  @Override
+  protected String binaryType() {
+    return "BYTEA";
+  }
+
+  @Override
+  protected String timestampType() {
+    return "TIMESTAMP WITH TIME ZONE";
+  }
+
+  @Override
+  public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
+    return List.of(
+        "CREATE UNLOGGED TABLE "
+            + qualifiedStaging
+            + " AS SELECT * FROM "
+            + qualifiedTarget
+            + " WITH NO DATA",
+        addAttemptColumn(qualifiedStaging));
+  }
+
+  /** TRUNCATE is transactional in PostgreSQL and much faster than DELETE. */
+  @Override
+  public String deleteAll(String qualifiedTable) {
+    return "TRUNCATE TABLE " + qualifiedTable;
+  }
+
+  @Override
+  public String dropSchema(String schema, boolean cascade) {
+    return "DROP SCHEMA " + quote(schema) + (cascade ? " CASCADE" : " RESTRICT");
+  }
+
+  @Override
+  public BulkLoader newLoader(
+      Connection connection, String qualifiedTable, StructType schema, Long attempt, int batchSize)
+      throws SQLException {
+    return new PgCopyLoader(this, connection, qualifiedTable, schema, attempt);
+  }
+}

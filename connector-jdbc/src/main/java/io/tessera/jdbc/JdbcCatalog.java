@@ -326,7 +326,11 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT * FROM " + qualified + " WHERE 1=0")) {
       return JdbcUtils.getSchema(
-          c, rs, org.apache.spark.sql.jdbc.JdbcDialects.get(connector.url()), false, false);
+          c,
+          rs,
+          org.apache.spark.sql.jdbc.JdbcDialects.get(dialect.sparkReaderUrl(connector.url())),
+          false,
+          false);
     }
   }
 

@@ -126,7 +126,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
     Map<String, String> params = new HashMap<>();
-    params.put("url", connector.url());
+    params.put("url", dialect.sparkReaderUrl(connector.url()));
     params.put("dbtable", qualifiedName());
     if (connector.user() != null) {
       params.put("user", connector.user());

@@ -53,6 +53,14 @@ public abstract class JdbcDialect implements Serializable {
 
   public abstract boolean acceptsUrl(String url);
 
+  /**
+   * The URL handed to Spark's own JDBC reader, which picks its Spark dialect (quoting, type
+   * mapping, push-down) by URL prefix on the driver and on every executor.
+   */
+  public String sparkReaderUrl(String url) {
+    return url;
+  }
+
   /** MariaDB/MySQL call a schema a database and expose it as a JDBC catalog. */
   public boolean schemasAreCatalogs() {
     return false;

@@ -20,6 +20,21 @@ public class MariaDbDialect extends JdbcDialect {
     return url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
   }
 
+  /**
+   * Spark's reader has a MySQL dialect but none for {@code jdbc:mariadb:} URLs (it would quote
+   * names with double quotes, which MariaDB reads as strings). MariaDB Connector/J accepts the
+   * {@code jdbc:mysql:} scheme with {@code permitMysqlScheme}, so the reader gets that URL and
+   * Spark's MySQL dialect on the driver and every executor, with no registration needed.
+   */
+  @Override
+  public String sparkReaderUrl(String url) {
+    if (!url.startsWith("jdbc:mariadb:")) {
+      return url;
+    }
+    String mysql = "jdbc:mysql:" + url.substring("jdbc:mariadb:".length());
+    return mysql + (mysql.contains("?") ? "&" : "?") + "permitMysqlScheme";
+  }
+
   @Override
   public boolean schemasAreCatalogs() {
     return true;

@@ -1,0 +1,455 @@
+package io.tessera.jdbc;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.testing.DatabaseKind;
+import io.tessera.testing.SharedSpark;
+import io.tessera.testing.TestDatabase;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every JDBC dialect must meet, run once per database by the subclasses. Every test
+ * asserts the exact contents of the target afterwards, read both through the catalog (Spark's JDBC
+ * reader) and with plain JDBC.
+ */
+abstract class JdbcContractIT {
+  static SparkSession spark;
+  TestDatabase db;
+  String catalog;
+
+  abstract DatabaseKind kind();
+
+  @BeforeAll
+  static void startSpark() {
+    spark = SharedSpark.session();
+    // Fails rows whose id equals the second argument: on the first attempt of a task only
+    // (fail_first_attempt) or on every attempt (fail_always).
+    spark
+        .udf()
+        .register(
+            "fail_first_attempt",
+            (UDF2<Long, Long, Long>)
+                (id, bad) -> {
+                  if (id.equals(bad) && TaskContext.get().attemptNumber() == 0) {
+                    throw new IllegalStateException("injected failure on first attempt, id " + id);
+                  }
+                  return id;
+                },
+            DataTypes.LongType);
+    spark
+        .udf()
+        .register(
+            "fail_always",
+            (UDF2<Long, Long, Long>)
+                (id, bad) -> {
+                  if (id.equals(bad)) {
+                    throw new IllegalStateException("injected failure, id " + id);
+                  }
+                  return id;
+                },
+            DataTypes.LongType);
+  }
+
+  @BeforeEach
+  void createDatabase() {
+    db = TestDatabase.create(kind());
+    catalog = io.tessera.testing.Names.unique("cat");
+    registerCatalog(catalog, db.url(), db.user(), db.password());
+  }
+
+  static void registerCatalog(String name, String url, String user, String password) {
+    spark.conf().set("spark.sql.catalog." + name, JdbcCatalog.class.getName());
+    spark.conf().set("spark.sql.catalog." + name + ".url", url);
+    spark.conf().set("spark.sql.catalog." + name + ".user", user);
+    spark.conf().set("spark.sql.catalog." + name + ".password", password);
+  }
+
+  @AfterEach
+  void dropDatabase() throws Exception {
+    db.close();
+  }
+
+  String table(String name) {
+    return catalog + "." + db.schema() + "." + name;
+  }
+
+  /** (id BIGINT NOT NULL, day STRING, amount DOUBLE) with rows id 0..n-1, day d(id % 3). */
+  String createEvents(String name, long n, String extra) throws Exception {
+    String t = table(name);
+    spark.sql("CREATE TABLE " + t + " (id BIGINT NOT NULL, day STRING, amount DOUBLE) " + extra);
+    if (n > 0) {
+      events(0, n).writeTo(t).append();
+    }
+    return t;
+  }
+
+  static Dataset<Row> events(long from, long to) {
+    return spark
+        .range(from, to, 1, 4)
+        .selectExpr("id", "concat('d', cast(id % 3 as string)) as day", "id * 1.5 as amount");
+  }
+
+  /** The table's rows as "id,day,amount", ordered by id, read through the catalog. */
+  List<String> rows(String t) {
+    return spark.table(t).orderBy("id").collectAsList().stream()
+        .map(r -> r.get(0) + "," + r.get(1) + "," + r.get(2))
+        .collect(Collectors.toList());
+  }
+
+  static List<String> expected(long from, long to) {
+    return expected(LongStream.range(from, to));
+  }
+
+  static List<String> expected(LongStream ids) {
+    return ids.sorted()
+        .mapToObj(i -> i + ",d" + (i % 3) + "," + (i * 1.5))
+        .collect(Collectors.toList());
+  }
+
+  long jdbcCount(String name) throws Exception {
+    return ((Number) db.query("SELECT COUNT(*) FROM " + db.qualified(name)).get(0).get(0))
+        .longValue();
+  }
+
+  void assertNoStagingTables() throws Exception {
+    assertThat(db.tables()).noneMatch(t -> t.startsWith("tessera_stg_"));
+  }
+
+  // ---- write modes ------------------------------------------------------------------------
+
+  @Test
+  void appendAddsExactlyTheNewRows() throws Exception {
+    String t = createEvents("events", 10, "");
+    events(10, 25).writeTo(t).append();
+
+    assertThat(rows(t)).isEqualTo(expected(0, 25));
+    assertThat(jdbcCount("events")).isEqualTo(25);
+    assertNoStagingTables();
+  }
+
+  @Test
+  void allAtomicTypesRoundTrip() throws Exception {
+    String t = table("types");
+    spark.sql(
+        "CREATE TABLE "
+            + t
+            + " (id BIGINT NOT NULL, b BOOLEAN, tiny TINYINT, small SMALLINT, i INT, f FLOAT,"
+            + " d DOUBLE, dec DECIMAL(12,3), s STRING, bin BINARY, day DATE, ts TIMESTAMP,"
+            + " ntz TIMESTAMP_NTZ)");
+    Dataset<Row> source =
+        spark.sql(
+            "SELECT * FROM VALUES "
+                + "(1L, true, cast(-7 as tinyint), cast(300 as smallint), 70000, cast(1.5 as float),"
+                + " 2.25d, cast(123456789.125 as decimal(12,3)), 'tab\\there \\\\ and \"quotes\"'"
+                + " ' \\n newline é', X'00FF10', DATE'2026-11-01',"
+                + " TIMESTAMP'2026-11-01 12:34:56.123456', TIMESTAMP_NTZ'2026-11-02 01:02:03.5'),"
+                + "(2L, null, null, null, null, null, null, null, null, null, null, null, null)"
+                + " AS v(id, b, tiny, small, i, f, d, dec, s, bin, day, ts, ntz)");
+    source.writeTo(t).append();
+
+    String json =
+        "to_json(struct(id, b, tiny, small, i, f, d, dec, s, base64(bin) as bin, day, ts,"
+            + " cast(ntz as timestamp) as ntz))";
+    // Read-back types may be wider (TINYINT as SMALLINT, NTZ as TIMESTAMP): compare values as JSON.
+    List<String> expected =
+        source.orderBy("id").selectExpr(json).as(Encoders.STRING()).collectAsList();
+    List<String> actual =
+        spark.table(t).orderBy("id").selectExpr(json).as(Encoders.STRING()).collectAsList();
+    assertThat(actual).hasSize(2).isEqualTo(expected);
+    assertThat(actual.get(0)).contains("\\\"quotes\\\"").contains("2026-11-01");
+  }
+
+  @Test
+  void insertOverwriteReplacesAllRows() throws Exception {
+    String t = createEvents("events", 20, "");
+    String view = io.tessera.testing.Names.unique("src");
+    events(100, 107).createOrReplaceTempView(view);
+
+    spark.sql("INSERT OVERWRITE " + t + " SELECT * FROM " + view);
+
+    assertThat(rows(t)).isEqualTo(expected(100, 107));
+    assertNoStagingTables();
+  }
+
+  @Test
+  void overwriteWithEmptyInputEmptiesTheTable() throws Exception {
+    String t = createEvents("events", 20, "");
+    events(0, 0).writeTo(t).overwrite(lit(true));
+
+    assertThat(rows(t)).isEmpty();
+    assertThat(jdbcCount("events")).isZero();
+  }
+
+  @Test
+  void overwriteByFilterReplacesOnlyMatchingRows() throws Exception {
+    String t = createEvents("events", 30, "");
+    // New rows for day d1 only; every old d1 row goes, d0 and d2 stay.
+    Dataset<Row> newD1 = events(1000, 1012).where("day = 'd1'");
+    newD1.writeTo(t).overwrite(col("day").equalTo("d1"));
+
+    List<String> want =
+        expected(
+            LongStream.concat(
+                LongStream.range(0, 30).filter(i -> i % 3 != 1),
+                LongStream.range(1000, 1012).filter(i -> i % 3 == 1)));
+    assertThat(rows(t)).isEqualTo(want);
+  }
+
+  @Test
+  void overwriteByCompoundFilterWithQuoteInLiteral() throws Exception {
+    String t = createEvents("events", 9, "");
+    events(0, 0)
+        .selectExpr("id", "\"O'Brien'; DROP TABLE x; --\" as day", "amount")
+        .writeTo(t)
+        .append();
+    spark
+        .sql("SELECT 500L as id, 'O''Brien''; DROP TABLE x; --' as day, 1.0d as amount")
+        .writeTo(t)
+        .append();
+    assertThat(jdbcCount("events")).isEqualTo(10);
+
+    spark
+        .sql("SELECT 501L as id, 'd0' as day, 2.0d as amount")
+        .writeTo(t)
+        .overwrite(
+            col("day")
+                .equalTo("O'Brien'; DROP TABLE x; --")
+                .or(col("day").equalTo("d0").and(col("id").gt(2))));
+
+    // Removed: the O'Brien row and d0 rows with id > 2 (3 and 6); added: 501.
+    assertThat(spark.table(t).orderBy("id").selectExpr("id").as(Encoders.LONG()).collectAsList())
+        .containsExactly(0L, 1L, 2L, 4L, 5L, 7L, 8L, 501L);
+  }
+
+  @Test
+  void overwritePartitionsReplacesOnlyPartitionsPresentInNewRows() throws Exception {
+    String t = createEvents("events", 30, "PARTITIONED BY (day)");
+    // New rows only for d0 and d2: all old d0/d2 rows go, d1 stays.
+    events(2000, 2010).where("day <> 'd1'").writeTo(t).overwritePartitions();
+
+    List<String> want =
+        expected(
+            LongStream.concat(
+                LongStream.range(0, 30).filter(i -> i % 3 == 1),
+                LongStream.range(2000, 2010).filter(i -> i % 3 != 1)));
+    assertThat(rows(t)).isEqualTo(want);
+    assertNoStagingTables();
+  }
+
+  @Test
+  void overwritePartitionsWithPartitionKeysOption() throws Exception {
+    String t = createEvents("events", 12, "");
+    events(3000, 3003)
+        .where("day = 'd2'")
+        .writeTo(t)
+        .option("partitionKeys", "day")
+        .overwritePartitions();
+
+    List<String> want =
+        expected(
+            LongStream.concat(
+                LongStream.range(0, 12).filter(i -> i % 3 != 2),
+                LongStream.range(3000, 3003).filter(i -> i % 3 == 2)));
+    assertThat(rows(t)).isEqualTo(want);
+  }
+
+  @Test
+  void overwritePartitionsWithoutKeysFailsClearlyBeforeWriting() throws Exception {
+    String t = createEvents("events", 6, "");
+    assertThatThrownBy(() -> events(10, 12).writeTo(t).overwritePartitions())
+        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
+        .hasMessageContaining("set option 'partitionKeys'");
+    assertThat(rows(t)).isEqualTo(expected(0, 6));
+    assertNoStagingTables();
+  }
+
+  @Test
+  void directCommitAppendsAndRefusesReplacingModes() throws Exception {
+    String t = createEvents("events", 5, "");
+    events(5, 9).writeTo(t).option("commit", "direct").append();
+    assertThat(rows(t)).isEqualTo(expected(0, 9));
+    assertNoStagingTables();
+
+    assertThatThrownBy(
+            () -> events(0, 1).writeTo(t).option("commit", "direct").overwrite(lit(true)))
+        .hasMessageContaining("commit=direct does not support write mode truncate");
+    assertThat(rows(t)).isEqualTo(expected(0, 9));
+  }
+
+  // ---- faults -----------------------------------------------------------------------------
+
+  @Test
+  void taskFailingOnFirstAttemptIsRetriedWithoutDuplicates() throws Exception {
+    String t = createEvents("events", 0, "");
+    events(0, 400)
+        .selectExpr("fail_first_attempt(id, 137L) as id", "day", "amount")
+        .writeTo(t)
+        .append();
+
+    assertThat(rows(t)).isEqualTo(expected(0, 400));
+    assertThat(jdbcCount("events")).isEqualTo(400);
+    assertNoStagingTables();
+  }
+
+  @Test
+  void alwaysFailingTaskLeavesTargetUnchangedInEveryMode() throws Exception {
+    String t = createEvents("events", 30, "PARTITIONED BY (day)");
+    Dataset<Row> failing =
+        events(100, 500).selectExpr("fail_always(id, 333L) as id", "day", "amount");
+
+    assertThatThrownBy(() -> failing.writeTo(t).append())
+        .hasStackTraceContaining("injected failure, id 333");
+    assertThatThrownBy(() -> failing.writeTo(t).overwrite(lit(true)))
+        .hasStackTraceContaining("injected failure");
+    assertThatThrownBy(() -> failing.writeTo(t).overwrite(col("day").equalTo("d1")))
+        .hasStackTraceContaining("injected failure");
+    assertThatThrownBy(() -> failing.writeTo(t).overwritePartitions())
+        .hasStackTraceContaining("injected failure");
+
+    assertThat(rows(t)).isEqualTo(expected(0, 30));
+    assertThat(jdbcCount("events")).isEqualTo(30);
+    assertNoStagingTables();
+  }
+
+  @Test
+  void failingDriverCommitRollsBackAndLeavesTargetUnchanged() throws Exception {
+    // The database refuses the publish: the target has a primary key and the new rows repeat an
+    // id. Tasks stage fine (staging tables have no constraints); the commit transaction fails.
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("keyed")
+            + " ("
+            + db.quote("id")
+            + " BIGINT NOT NULL PRIMARY KEY, "
+            + db.quote("day")
+            + " VARCHAR(10), "
+            + db.quote("amount")
+            + " DOUBLE PRECISION)");
+    String t = table("keyed");
+    events(0, 10).writeTo(t).append();
+    Dataset<Row> duplicated = events(0, 5).union(events(4, 6));
+
+    assertThatThrownBy(() -> duplicated.writeTo(t).overwrite(lit(true)))
+        .hasMessageContaining("[COMMIT_FAILED]")
+        .hasMessageContaining("rolled back; the table is unchanged");
+    assertThatThrownBy(() -> events(9, 12).writeTo(t).append())
+        .hasMessageContaining("[COMMIT_FAILED]");
+
+    assertThat(rows(t)).isEqualTo(expected(0, 10));
+    assertNoStagingTables();
+  }
+
+  // ---- hostile input ----------------------------------------------------------------------
+
+  @Test
+  void schemaMismatchFailsBeforeWriting() throws Exception {
+    String t = createEvents("events", 3, "");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 'not a number' as id, 'd' as day, 1.0d as amount")
+                    .writeTo(t)
+                    .append())
+        .hasMessageContaining("id");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 1L as id, 'd' as day, 1.0d as amount, 'x' as surplus")
+                    .writeTo(t)
+                    .append())
+        .hasMessageContaining("surplus");
+    assertThat(rows(t)).isEqualTo(expected(0, 3));
+    assertNoStagingTables();
+  }
+
+  @Test
+  void nullIntoNotNullColumnFailsAndLeavesTargetUnchanged() throws Exception {
+    String t = createEvents("events", 3, "");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT cast(null as bigint) as id, 'd' as day, 1.0d as amount")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("id");
+    assertThat(rows(t)).isEqualTo(expected(0, 3));
+    assertNoStagingTables();
+  }
+
+  @Test
+  void decimalOverflowFailsAndLeavesTargetUnchanged() throws Exception {
+    String t = table("money");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, price DECIMAL(5,2))");
+    spark.sql("SELECT 1L as id, cast(12.5 as decimal(5,2)) as price").writeTo(t).append();
+
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 2L as id, cast(123456.789 as decimal(9,3)) as price")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("price");
+    assertThat(
+            spark
+                .table(t)
+                .selectExpr("cast(price as string)")
+                .as(Encoders.STRING())
+                .collectAsList())
+        .containsExactly("12.50");
+    assertNoStagingTables();
+  }
+
+  @Test
+  void unknownOptionFailsNamingTheNearestOne() throws Exception {
+    String t = createEvents("events", 3, "");
+    assertThatThrownBy(() -> events(3, 4).writeTo(t).option("batchsise", "10").append())
+        .hasMessageContaining(
+            "[UNKNOWN_OPTION] Unknown option 'batchsise' for tessera-jdbc; did you mean 'batchSize'?");
+    assertThatThrownBy(() -> events(3, 4).writeTo(t).option("batchSize", "-1").append())
+        .hasMessageContaining(
+            "Option 'batchSize' has value '-1' but expects a whole number between 1 and 1000000");
+    assertThat(rows(t)).isEqualTo(expected(0, 3));
+  }
+
+  @Test
+  void unsupportedColumnTypeFailsClearly() {
+    assertThatThrownBy(
+            () -> spark.sql("CREATE TABLE " + table("arr") + " (id BIGINT, tags ARRAY<STRING>)"))
+        .hasMessageContaining("[UNSUPPORTED_TYPE] Column 'tags' has type ARRAY<STRING>");
+  }
+
+  @Test
+  void hostileTableAndColumnNamesWorkAndNeverInject() throws Exception {
+    String name = "we\"ird`; DROP TABLE x; -- t";
+    String t = catalog + "." + db.schema() + ".`" + name.replace("`", "``") + "`";
+    spark.sql(
+        "CREATE TABLE " + t + " (`i\"d; --` BIGINT, `da`` y` STRING) PARTITIONED BY (`da`` y`)");
+    spark.sql("SELECT 1L as `i\"d; --`, 'x' as `da`` y`").writeTo(t).append();
+    spark.sql("SELECT 2L as `i\"d; --`, 'y' as `da`` y`").writeTo(t).append();
+    spark.sql("SELECT 3L as `i\"d; --`, 'x' as `da`` y`").writeTo(t).overwritePartitions();
+    spark
+        .sql("SELECT 4L as `i\"d; --`, 'y' as `da`` y`")
+        .writeTo(t)
+        .overwrite(col("`da`` y`").equalTo("y"));
+
+    assertThat(spark.table(t).orderBy("`i\"d; --`").collectAsList().toString())
+        .isEqualTo("[[3,x], [4,y]]");
+    assertThat(db.tables()).containsExactly(name);
+  }
+}

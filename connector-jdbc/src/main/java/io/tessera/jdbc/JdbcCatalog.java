@@ -22,11 +22,13 @@ import org.apache.spark.sql.catalyst.analysis.NonEmptyNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
 import org.apache.spark.sql.connector.catalog.Identifier;
 import org.apache.spark.sql.connector.catalog.NamespaceChange;
+import org.apache.spark.sql.connector.catalog.ProcedureCatalog;
 import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
 import org.apache.spark.sql.connector.catalog.Table;
 import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
+import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
 import org.apache.spark.sql.connector.expressions.IdentityTransform;
 import org.apache.spark.sql.connector.expressions.Transform;
 import org.apache.spark.sql.execution.datasources.jdbc.JdbcUtils;
@@ -41,7 +43,7 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  *
  * <p>Names are case-sensitive: Tessera always quotes identifiers.
  */
-public class JdbcCatalog implements TableCatalog, SupportsNamespaces {
+public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureCatalog {
   private String name;
   private Map<String, String> catalogOptions;
   private JdbcDialect dialect;
@@ -248,6 +250,37 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces {
     connector.execute(
         List.of(
             dialect.renameTable(from.namespace()[0], from.name(), to.namespace()[0], to.name())));
+  }
+
+  // ---- procedures -------------------------------------------------------------------------
+
+  @Override
+  public UnboundProcedure loadProcedure(Identifier ident) {
+    if (Arrays.equals(ident.namespace(), new String[] {"system"})
+        && ident.name().equals(CleanupStagingProcedure.NAME)) {
+      return new CleanupStagingProcedure(this);
+    }
+    throw new UnsupportedOperationException(
+        "tessera-jdbc has no procedure "
+            + ident
+            + "; available: system."
+            + CleanupStagingProcedure.NAME);
+  }
+
+  @Override
+  public Identifier[] listProcedures(String[] namespace) {
+    return Arrays.equals(namespace, new String[] {"system"})
+        ? new Identifier[] {Identifier.of(namespace, CleanupStagingProcedure.NAME)}
+        : new Identifier[0];
+  }
+
+  /** Tessera staging tables in {@code schema}, whatever their age. */
+  List<String> stagingTables(String schema) {
+    return withConnection(
+        c ->
+            tableNames(c, schema, true).stream()
+                .filter(t -> t.startsWith(JdbcDialect.STAGING_PREFIX))
+                .toList());
   }
 
   // ---- metadata helpers -------------------------------------------------------------------

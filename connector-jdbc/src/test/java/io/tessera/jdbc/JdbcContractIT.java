@@ -74,6 +74,7 @@ abstract class JdbcContractIT {
   }
 
   static void registerCatalog(String name, String url, String user, String password) {
+    SparkSession spark = SharedSpark.session();
     spark.conf().set("spark.sql.catalog." + name, JdbcCatalog.class.getName());
     spark.conf().set("spark.sql.catalog." + name + ".url", url);
     spark.conf().set("spark.sql.catalog." + name + ".user", user);

@@ -1,5 +1,6 @@
 package io.tessera.jdbc;
 
+import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.jdbc.dialect.BulkLoader;
 import io.tessera.jdbc.dialect.JdbcDialect;
 import java.sql.Connection;
@@ -104,11 +105,6 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public CustomTaskMetric[] currentMetricsValues() {
-    return new CustomTaskMetric[] {
-      io.tessera.common.metrics.TesseraMetrics.value(
-          io.tessera.common.metrics.TesseraMetrics.ROWS_WRITTEN, loader.rows()),
-      io.tessera.common.metrics.TesseraMetrics.value(
-          io.tessera.common.metrics.TesseraMetrics.BYTES_WRITTEN, loader.bytes())
-    };
+    return TesseraMetrics.taskMetrics(loader.rows(), loader.bytes());
   }
 }

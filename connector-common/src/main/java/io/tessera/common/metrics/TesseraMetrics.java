@@ -28,6 +28,11 @@ public final class TesseraMetrics {
     return new CustomTaskMetric[] {value(COMMIT_DURATION_MS, commitMillis)};
   }
 
+  /** What a {@code DataWriter.currentMetricsValues()} returns. */
+  public static CustomTaskMetric[] taskMetrics(long rows, long bytes) {
+    return new CustomTaskMetric[] {value(ROWS_WRITTEN, rows), value(BYTES_WRITTEN, bytes)};
+  }
+
   public static CustomTaskMetric value(String name, long value) {
     return new CustomTaskMetric() {
       @Override

@@ -9,11 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class TesseraMetricsTest {
   @Test
-  void taskCounterReportsRowsAndBytesUnderTheSupportedNames() {
-    TaskWriteCounter counter = new TaskWriteCounter();
-    counter.add(1, 40);
-    counter.add(2, 60);
-    CustomTaskMetric[] values = counter.current();
+  void taskMetricsUseTheSupportedNames() {
+    CustomTaskMetric[] values = TesseraMetrics.taskMetrics(3, 100);
 
     assertThat(values)
         .extracting(CustomTaskMetric::name)

@@ -1,0 +1,69 @@
+package io.tessera.benchmarks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs contenders alternately, N rounds, verifying the row count after every run, and prints best /
+ * min / median / max seconds, rows per second and the ratio of each best time to the baseline's
+ * best (the first contender).
+ */
+final class BenchmarkRunner {
+  private BenchmarkRunner() {}
+
+  static String run(String title, long rows, int rounds, List<Contender> contenders)
+      throws Exception {
+    Map<String, List<Double>> seconds = new LinkedHashMap<>();
+    contenders.forEach(c -> seconds.put(c.name(), new ArrayList<>()));
+    for (int round = 1; round <= rounds; round++) {
+      for (Contender c : contenders) {
+        c.reset();
+        long start = System.nanoTime();
+        c.run();
+        double s = (System.nanoTime() - start) / 1e9;
+        long written = c.count();
+        if (written != rows) {
+          throw new IllegalStateException(
+              c.name()
+                  + " wrote "
+                  + written
+                  + " rows, expected "
+                  + rows
+                  + " (round "
+                  + round
+                  + ")");
+        }
+        seconds.get(c.name()).add(s);
+        System.out.printf("  round %d  %-44s %8.2f s%n", round, c.name(), s);
+      }
+    }
+    StringBuilder table = new StringBuilder();
+    table.append("### ").append(title).append("\n\n");
+    table.append(
+        "| contender | best s | min / median / max s | rows/s (best) | best vs baseline |\n"
+            + "|---|---:|---:|---:|---:|\n");
+    double baseline = best(seconds.get(contenders.get(0).name()));
+    for (Map.Entry<String, List<Double>> e : seconds.entrySet()) {
+      List<Double> sorted = new ArrayList<>(e.getValue());
+      sorted.sort(Double::compare);
+      double best = sorted.get(0);
+      table.append(
+          String.format(
+              "| %s | %.2f | %.2f / %.2f / %.2f | %,.0f | %.2fx |%n",
+              e.getKey(),
+              best,
+              sorted.get(0),
+              sorted.get(sorted.size() / 2),
+              sorted.get(sorted.size() - 1),
+              rows / best,
+              baseline / best));
+    }
+    return table.toString();
+  }
+
+  private static double best(List<Double> s) {
+    return s.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+  }
+}

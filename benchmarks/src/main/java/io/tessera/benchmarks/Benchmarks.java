@@ -1,0 +1,62 @@
+package io.tessera.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
+ * chosen with {@code -Dbench.workloads=jdbc} (default: all available), sizes with {@code
+ * -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are printed and
+ * written to {@code benchmarks/results/<date>.md}.
+ */
+public final class Benchmarks {
+  private Benchmarks() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> workloads =
+        Arrays.asList(System.getProperty("bench.workloads", "jdbc").split(","));
+    int rounds = Math.max(3, Integer.getInteger("bench.rounds", 3));
+    SparkSession spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("tessera-benchmarks")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.driver.memory", "4g")
+            .getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    StringBuilder report = new StringBuilder();
+    report
+        .append("# Tessera benchmarks, ")
+        .append(LocalDate.now())
+        .append("\n\nMachine: ")
+        .append(Runtime.getRuntime().availableProcessors())
+        .append(" cores, Java ")
+        .append(System.getProperty("java.version"))
+        .append(", Spark ")
+        .append(spark.version())
+        .append(", best of ")
+        .append(rounds)
+        .append(" alternating rounds.\n\n");
+    try {
+      if (workloads.contains("jdbc")) {
+        long rows = Long.getLong("bench.jdbc.rows", 2_000_000L);
+        report.append(JdbcBenchmark.run(spark, rows, rounds)).append("\n");
+      }
+    } finally {
+      spark.stop();
+    }
+    System.out.println();
+    System.out.println(report);
+    Path dir = Files.createDirectories(Path.of(System.getProperty("bench.results", "results")));
+    Path file = dir.resolve(LocalDate.now() + ".md");
+    Files.writeString(file, report.toString());
+    System.out.println("Written to " + file.toAbsolutePath());
+  }
+}

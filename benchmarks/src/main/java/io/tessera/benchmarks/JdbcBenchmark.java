@@ -1,0 +1,157 @@
+package io.tessera.benchmarks;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Appends N rows of (id bigint, name ~20 chars, amount double, ts timestamp, flag boolean) to
+ * PostgreSQL with {@code local[2]}: Spark's built-in JDBC writer (default, and with
+ * reWriteBatchedInserts=true and batchsize=10000) against Tessera (commit=atomic and
+ * commit=direct). Every run starts from an empty table and is verified by count.
+ */
+final class JdbcBenchmark {
+  private JdbcBenchmark() {}
+
+  static String run(SparkSession spark, long rows, int rounds) throws Exception {
+    String url = env("TESSERA_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+    String user = env("TESSERA_POSTGRESQL_USER", "root");
+    String password = env("TESSERA_POSTGRESQL_PASSWORD", "");
+    String schema = "tessera_bench";
+    exec(
+        url,
+        user,
+        password,
+        "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
+        "CREATE SCHEMA " + schema);
+    String columns =
+        "(id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ, flag BOOLEAN)";
+    for (String t : List.of("spark_default", "spark_tuned", "tessera_atomic", "tessera_direct")) {
+      exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
+    }
+
+    spark.conf().set("spark.sql.catalog.bench", "io.tessera.jdbc.JdbcCatalog");
+    spark.conf().set("spark.sql.catalog.bench.url", url);
+    spark.conf().set("spark.sql.catalog.bench.user", user);
+    spark.conf().set("spark.sql.catalog.bench.password", password);
+
+    Dataset<Row> df =
+        spark
+            .range(0, rows, 1, 2)
+            .selectExpr(
+                "id",
+                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
+                "rand(42) * 1000 as amount",
+                "timestamp_seconds(1700000000 + id) as ts",
+                "id % 2 = 0 as flag")
+            .cache();
+    df.count();
+
+    Properties props = new Properties();
+    props.setProperty("user", user);
+    props.setProperty("password", password);
+    Properties tuned = new Properties();
+    tuned.putAll(props);
+    tuned.setProperty("reWriteBatchedInserts", "true");
+    tuned.setProperty("batchsize", "10000");
+
+    List<Contender> contenders =
+        List.of(
+            contender(
+                "Spark df.write.jdbc (default)",
+                url,
+                user,
+                password,
+                schema + ".spark_default",
+                () -> df.write().mode(SaveMode.Append).jdbc(url, schema + ".spark_default", props)),
+            contender(
+                "Spark df.write.jdbc (reWriteBatchedInserts, batchsize=10000)",
+                url,
+                user,
+                password,
+                schema + ".spark_tuned",
+                () -> df.write().mode(SaveMode.Append).jdbc(url, schema + ".spark_tuned", tuned)),
+            contender(
+                "Tessera commit=atomic (COPY + staging)",
+                url,
+                user,
+                password,
+                schema + ".tessera_atomic",
+                () -> df.writeTo("bench." + schema + ".tessera_atomic").append()),
+            contender(
+                "Tessera commit=direct (COPY)",
+                url,
+                user,
+                password,
+                schema + ".tessera_direct",
+                () ->
+                    df.writeTo("bench." + schema + ".tessera_direct")
+                        .option("commit", "direct")
+                        .append()));
+    try {
+      return BenchmarkRunner.run(
+          String.format("PostgreSQL append, %,d rows x 5 columns, local[2]", rows),
+          rows,
+          rounds,
+          contenders);
+    } finally {
+      df.unpersist();
+      exec(url, user, password, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+  }
+
+  interface Body {
+    void run() throws Exception;
+  }
+
+  private static Contender contender(
+      String name, String url, String user, String password, String table, Body body) {
+    return new Contender() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void reset() throws Exception {
+        exec(url, user, password, "TRUNCATE TABLE " + table);
+      }
+
+      @Override
+      public void run() throws Exception {
+        body.run();
+      }
+
+      @Override
+      public long count() throws Exception {
+        try (Connection c = DriverManager.getConnection(url, user, password);
+            Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      }
+    };
+  }
+
+  static void exec(String url, String user, String password, String... sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        Statement st = c.createStatement()) {
+      for (String s : sql) {
+        st.execute(s);
+      }
+    }
+  }
+
+  private static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null ? fallback : v;
+  }
+}

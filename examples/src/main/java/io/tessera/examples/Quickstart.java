@@ -1,12 +1,17 @@
 package io.tessera.examples;
 
+import static org.apache.spark.sql.functions.col;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The README's first command runs this: a local Spark session that lists the Tessera connectors on
- * the classpath.
+ * The README's first command runs this: a local Spark job that registers Tessera's JDBC catalog
+ * over an embedded H2 database, creates a partitioned table, and appends, overwrites by condition
+ * and overwrites partitions, each as one atomic step, printing the table after each.
  */
 public final class Quickstart {
   private Quickstart() {}
@@ -21,32 +26,45 @@ public final class Quickstart {
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.warehouse.dir", work.resolve("warehouse").toString())
+            .config("spark.sql.catalog.h2", "io.tessera.jdbc.JdbcCatalog")
+            .config("spark.sql.catalog.h2.url", "jdbc:h2:mem:quickstart;DB_CLOSE_DELAY=-1")
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
     try {
-      System.out.println("Spark " + spark.version() + " is running locally.");
-      System.out.println("Tessera connectors on the classpath:");
-      for (String[] c : CONNECTORS) {
-        System.out.printf(
-            "  %-22s %-32s %s%n", c[0], c[1], available(c[1]) ? "available" : "planned");
-      }
+      System.out.println("Spark " + spark.version() + " with Tessera's JDBC catalog 'h2'.");
+      spark.sql("CREATE NAMESPACE h2.shop");
+      spark.sql(
+          "CREATE TABLE h2.shop.orders (id BIGINT NOT NULL, day STRING, amount DOUBLE)"
+              + " PARTITIONED BY (day)");
+
+      Dataset<Row> orders =
+          spark
+              .range(1, 10)
+              .selectExpr(
+                  "id",
+                  "concat('2026-11-0', cast(id % 3 + 1 as string)) as day",
+                  "id * 10.0 as amount");
+      orders.writeTo("h2.shop.orders").append();
+      show(spark, "after append (9 orders over 3 days)");
+
+      spark
+          .sql("SELECT 100L as id, '2026-11-01' as day, 1000.0 as amount")
+          .writeTo("h2.shop.orders")
+          .overwrite(col("day").equalTo("2026-11-01"));
+      show(spark, "after overwrite(day = '2026-11-01')");
+
+      spark
+          .sql("SELECT 200L as id, '2026-11-02' as day, 2000.0 as amount")
+          .writeTo("h2.shop.orders")
+          .overwritePartitions();
+      show(spark, "after overwritePartitions() with rows for 2026-11-02 only");
     } finally {
       spark.stop();
     }
   }
 
-  private static final String[][] CONNECTORS = {
-    {"connector-jdbc", "io.tessera.jdbc.JdbcCatalog"},
-    {"connector-kafka-like", "io.tessera.kafka.KafkaCatalog"},
-    {"connector-file", "io.tessera.file.FileCatalog"},
-  };
-
-  private static boolean available(String className) {
-    try {
-      Class.forName(className, false, Quickstart.class.getClassLoader());
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
+  private static void show(SparkSession spark, String title) {
+    System.out.println("== " + title);
+    spark.table("h2.shop.orders").orderBy("day", "id").show(false);
   }
 }

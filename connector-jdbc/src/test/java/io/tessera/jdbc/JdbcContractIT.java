@@ -6,18 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.DatabaseKind;
+import io.tessera.testing.FaultInjection;
 import io.tessera.testing.SharedSpark;
 import io.tessera.testing.TestDatabase;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
-import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,32 +36,7 @@ abstract class JdbcContractIT {
   @BeforeAll
   static void startSpark() {
     spark = SharedSpark.session();
-    // Fails rows whose id equals the second argument: on the first attempt of a task only
-    // (fail_first_attempt) or on every attempt (fail_always).
-    spark
-        .udf()
-        .register(
-            "fail_first_attempt",
-            (UDF2<Long, Long, Long>)
-                (id, bad) -> {
-                  if (id.equals(bad) && TaskContext.get().attemptNumber() == 0) {
-                    throw new IllegalStateException("injected failure on first attempt, id " + id);
-                  }
-                  return id;
-                },
-            DataTypes.LongType);
-    spark
-        .udf()
-        .register(
-            "fail_always",
-            (UDF2<Long, Long, Long>)
-                (id, bad) -> {
-                  if (id.equals(bad)) {
-                    throw new IllegalStateException("injected failure, id " + id);
-                  }
-                  return id;
-                },
-            DataTypes.LongType);
+    FaultInjection.register(spark);
   }
 
   @BeforeEach

@@ -1,0 +1,73 @@
+package io.tessera.kafka;
+
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.connector.catalog.Column;
+import org.apache.spark.sql.connector.catalog.SupportsWrite;
+import org.apache.spark.sql.connector.catalog.TableCapability;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A Kafka topic as a write-only table: a catalog table is one topic; the provider's table writes to
+ * the {@code topic} option and/or each row's {@code topic} column. Accepts any input schema: the
+ * columns are checked by {@link KafkaSchema} before any task runs.
+ */
+public class KafkaTable implements SupportsWrite {
+  private static final Set<TableCapability> CAPABILITIES =
+      Set.of(
+          TableCapability.BATCH_WRITE,
+          TableCapability.STREAMING_WRITE,
+          TableCapability.ACCEPT_ANY_SCHEMA,
+          TableCapability.TRUNCATE);
+
+  private final String name;
+  private final String topic;
+  private final Map<String, String> options;
+
+  /**
+   * @param topic the table's topic, or null when each row names its topic
+   * @param options catalog or provider options (write options are laid over them per write)
+   */
+  KafkaTable(String name, String topic, Map<String, String> options) {
+    this.name = name;
+    this.topic = topic;
+    this.options = options;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  String topic() {
+    return topic;
+  }
+
+  Map<String, String> options() {
+    return options;
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public StructType schema() {
+    return KafkaSchema.TABLE_SCHEMA;
+  }
+
+  @Override
+  public Column[] columns() {
+    return org.apache.spark.sql.connector.catalog.CatalogV2Util.structTypeToV2Columns(
+        KafkaSchema.TABLE_SCHEMA, false);
+  }
+
+  @Override
+  public Set<TableCapability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
+    return new KafkaWriteBuilder(this, info);
+  }
+}

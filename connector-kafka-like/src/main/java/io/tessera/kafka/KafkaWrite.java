@@ -1,0 +1,60 @@
+package io.tessera.kafka;
+
+import io.tessera.common.metrics.TesseraMetrics;
+import io.tessera.common.options.ParsedOptions;
+import org.apache.spark.sql.connector.metric.CustomMetric;
+import org.apache.spark.sql.connector.write.BatchWrite;
+import org.apache.spark.sql.connector.write.Write;
+import org.apache.spark.sql.connector.write.streaming.StreamingWrite;
+
+/** One logical write to Kafka, its schema validated and options resolved. */
+public class KafkaWrite implements Write {
+  private final String tableName;
+  private final String topic;
+  private final KafkaSchema schema;
+  private final ParsedOptions options;
+
+  KafkaWrite(String tableName, String topic, KafkaSchema schema, ParsedOptions options) {
+    this.tableName = tableName;
+    this.topic = topic;
+    this.schema = schema;
+    this.options = options;
+  }
+
+  /** Shown in EXPLAIN and the Spark UI; secrets (e.g. kafka.sasl.jaas.config) are redacted. */
+  @Override
+  public String description() {
+    return "tessera-kafka["
+        + tableName
+        + ", topic="
+        + (topic == null ? "(per row)" : topic)
+        + ", delivery=at-least-once, options="
+        + options.describe()
+        + "]";
+  }
+
+  KafkaWriterFactory factory() {
+    return new KafkaWriterFactory(
+        topic, schema, KafkaWriteOptions.producerConfig(options), options.secretValues());
+  }
+
+  @Override
+  public BatchWrite toBatch() {
+    return new KafkaBatchWrite(tableName, factory());
+  }
+
+  @Override
+  public StreamingWrite toStreaming() {
+    return new KafkaStreamingWrite(tableName, factory());
+  }
+
+  @Override
+  public CustomMetric[] supportedCustomMetrics() {
+    return TesseraMetrics.supported();
+  }
+
+  @Override
+  public String toString() {
+    return description();
+  }
+}

@@ -1,0 +1,91 @@
+package io.tessera.kafka;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.OptionSet;
+import io.tessera.common.options.OptionSpec;
+import io.tessera.common.options.ParsedOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Every option of tessera-kafka, declared once. Producer settings pass through under the {@code
+ * kafka.} prefix (as with Spark's own Kafka sink); they override Tessera's throughput defaults.
+ */
+public final class KafkaWriteOptions {
+  private KafkaWriteOptions() {}
+
+  /** The delivery guarantee. */
+  public enum Delivery {
+    AT_LEAST_ONCE,
+    EXACTLY_ONCE
+  }
+
+  public static final String PRODUCER_PREFIX = "kafka.";
+
+  public static final OptionSpec<String> BOOTSTRAP_SERVERS =
+      OptionSpec.string(
+          "bootstrap.servers",
+          null,
+          "Kafka brokers, host:port[,host:port]; same as kafka.bootstrap.servers");
+  public static final OptionSpec<String> TOPIC =
+      OptionSpec.string(
+          "topic",
+          null,
+          "topic for rows without a topic column value (provider only; a catalog table is its"
+              + " topic)");
+  public static final OptionSpec<Delivery> DELIVERY =
+      OptionSpec.choice(
+          "delivery",
+          Delivery.class,
+          Delivery.AT_LEAST_ONCE,
+          "at-least-once: idempotent producer, every task flushes and checks every send");
+  public static final OptionSpec<Boolean> ALLOW_TRUNCATE_AS_NOOP =
+      OptionSpec.bool(
+          "allowTruncateAsNoop",
+          false,
+          "accept truncate/overwrite/complete mode as a plain append (a topic cannot be emptied"
+              + " atomically)");
+
+  public static final OptionSet OPTIONS =
+      OptionSet.builder("tessera-kafka")
+          .add(BOOTSTRAP_SERVERS, TOPIC, DELIVERY, ALLOW_TRUNCATE_AS_NOOP)
+          .passThroughPrefix(
+              PRODUCER_PREFIX, "any Kafka producer setting, e.g. kafka.linger.ms, kafka.acks")
+          .ignore("checkpointLocation", "path")
+          .build();
+
+  /**
+   * Tessera's producer defaults: throughput-oriented batching, and the settings at-least-once needs
+   * (acks=all, idempotence, unlimited retries within delivery.timeout.ms).
+   */
+  static final Map<String, String> PRODUCER_DEFAULTS =
+      Map.of(
+          ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+          ProducerConfig.LINGER_MS_CONFIG, "10",
+          ProducerConfig.BATCH_SIZE_CONFIG, "262144",
+          ProducerConfig.BUFFER_MEMORY_CONFIG, "67108864",
+          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+
+  /** The producer configuration: Tessera defaults, then the user's {@code kafka.*} settings. */
+  static Map<String, Object> producerConfig(ParsedOptions options) {
+    Map<String, Object> config = new LinkedHashMap<>(PRODUCER_DEFAULTS);
+    config.putAll(options.withPrefix(PRODUCER_PREFIX));
+    if (!config.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+      String servers = options.get(BOOTSTRAP_SERVERS);
+      if (servers == null) {
+        throw new TesseraException(
+            TesseraError.MISSING_OPTION,
+            "tessera-kafka needs the brokers: set option 'bootstrap.servers' (or"
+                + " 'kafka.bootstrap.servers') to host:port[,host:port]");
+      }
+      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    }
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return config;
+  }
+}

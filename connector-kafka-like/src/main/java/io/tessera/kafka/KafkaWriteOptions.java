@@ -41,7 +41,8 @@ public final class KafkaWriteOptions {
           "delivery",
           Delivery.class,
           Delivery.AT_LEAST_ONCE,
-          "at-least-once: idempotent producer, every task flushes and checks every send");
+          "at-least-once: idempotent producer, every task flushes and checks every send;"
+              + " exactly-once is not available yet");
   public static final OptionSpec<Boolean> ALLOW_TRUNCATE_AS_NOOP =
       OptionSpec.bool(
           "allowTruncateAsNoop",

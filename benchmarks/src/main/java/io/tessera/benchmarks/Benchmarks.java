@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc} (default: all available), sizes with {@code
+ * chosen with {@code -Dbench.workloads=jdbc,kafka} (default: all available), sizes with {@code
  * -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are printed and
  * written to {@code benchmarks/results/<date>.md}.
  */
@@ -18,7 +18,7 @@ public final class Benchmarks {
 
   public static void main(String[] args) throws Exception {
     List<String> workloads =
-        Arrays.asList(System.getProperty("bench.workloads", "jdbc").split(","));
+        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka").split(","));
     int rounds = Math.max(3, Integer.getInteger("bench.rounds", 3));
     SparkSession spark =
         SparkSession.builder()
@@ -49,6 +49,10 @@ public final class Benchmarks {
         long rows = Long.getLong("bench.jdbc.rows", 2_000_000L);
         report.append(JdbcBenchmark.run(spark, rows, rounds)).append("\n");
       }
+      if (workloads.contains("kafka")) {
+        long records = Long.getLong("bench.kafka.records", 1_000_000L);
+        report.append(KafkaBenchmark.run(spark, records, rounds)).append("\n");
+      }
     } finally {
       spark.stop();
     }
@@ -58,5 +62,6 @@ public final class Benchmarks {
     Path file = dir.resolve(LocalDate.now() + ".md");
     Files.writeString(file, report.toString());
     System.out.println("Written to " + file.toAbsolutePath());
+    System.exit(0); // the in-process Kafka broker keeps non-daemon threads
   }
 }

@@ -1,0 +1,132 @@
+package io.tessera.benchmarks;
+
+import io.tessera.testing.KafkaBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * N records (10-byte key, 100-byte value) into a 4-partition topic on an in-process broker, from
+ * {@code local[2]}: Spark's own {@code format("kafka")} sink at its defaults and with linger.ms=10
+ * / batch.size=262144, against Tessera at its defaults (which are those settings) and at Kafka's
+ * producer defaults. Every run writes a fresh topic and is verified by its end offsets.
+ */
+final class KafkaBenchmark {
+  private static final AtomicInteger RUN = new AtomicInteger();
+
+  private KafkaBenchmark() {}
+
+  static String run(SparkSession spark, long records, int rounds) throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    String servers = broker.bootstrapServers();
+    Dataset<Row> df =
+        spark
+            .range(0, records, 1, 2)
+            .selectExpr(
+                "lpad(cast(id as string), 10, '0') as key",
+                "concat(repeat('x', 90), lpad(cast(id as string), 10, '0')) as value")
+            .cache();
+    df.count();
+    List<Contender> contenders =
+        List.of(
+            contender(
+                "Spark format(kafka), Kafka producer defaults",
+                broker,
+                topic ->
+                    df.write()
+                        .format("kafka")
+                        .option("kafka.bootstrap.servers", servers)
+                        .option("topic", topic)
+                        .save()),
+            contender(
+                "Spark format(kafka), linger.ms=10 batch.size=262144",
+                broker,
+                topic ->
+                    df.write()
+                        .format("kafka")
+                        .option("kafka.bootstrap.servers", servers)
+                        .option("kafka.linger.ms", "10")
+                        .option("kafka.batch.size", "262144")
+                        .option("topic", topic)
+                        .save()),
+            contender(
+                "Tessera, Kafka producer defaults (linger.ms=0 batch.size=16384)",
+                broker,
+                topic ->
+                    df.write()
+                        .format("tessera-kafka")
+                        .option("kafka.bootstrap.servers", servers)
+                        .option("kafka.linger.ms", "0")
+                        .option("kafka.batch.size", "16384")
+                        .option("kafka.buffer.memory", "33554432")
+                        .option("topic", topic)
+                        .mode("append")
+                        .save()),
+            contender(
+                "Tessera defaults (linger.ms=10 batch.size=262144)",
+                broker,
+                topic ->
+                    df.write()
+                        .format("tessera-kafka")
+                        .option("kafka.bootstrap.servers", servers)
+                        .option("topic", topic)
+                        .mode("append")
+                        .save()));
+    try {
+      return BenchmarkRunner.run(
+          String.format(
+              "Kafka, %,d records (10-byte key, 100-byte value), 4 partitions, local[2]", records),
+          records,
+          rounds,
+          contenders);
+    } finally {
+      df.unpersist();
+    }
+  }
+
+  interface Body {
+    void write(String topic) throws Exception;
+  }
+
+  private static Contender contender(String name, KafkaBroker broker, Body body) {
+    return new Contender() {
+      private String topic;
+
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void reset() {
+        topic = "bench-" + RUN.incrementAndGet() + "-" + System.nanoTime();
+        broker.createTopic(topic, 4);
+      }
+
+      @Override
+      public void run() throws Exception {
+        body.write(topic);
+      }
+
+      @Override
+      public long count() {
+        try (KafkaConsumer<byte[], byte[]> c = broker.consumer("read_uncommitted")) {
+          List<TopicPartition> parts = new ArrayList<>();
+          IntStream.range(0, 4).forEach(p -> parts.add(new TopicPartition(topic, p)));
+          Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(30));
+          return end.values().stream().mapToLong(Long::longValue).sum();
+        } finally {
+          broker.admin().deleteTopics(List.of(topic));
+        }
+      }
+    };
+  }
+}

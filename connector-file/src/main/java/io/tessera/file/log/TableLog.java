@@ -1,0 +1,221 @@
+package io.tessera.file.log;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The commit log of one table, under {@code <table>/_tessera/log/}. Version {@code v} is the file
+ * {@code <v, 20 digits>.json}; it is created atomically and only if absent, which is the commit
+ * point: two writers racing for the same version cannot both win. Every {@code checkpointInterval}
+ * versions the whole state is written to {@code <v>.checkpoint.json} and {@code _last_checkpoint}
+ * points at it, so loading a snapshot reads one checkpoint and at most {@code checkpointInterval}
+ * entries, however long the table's history.
+ *
+ * <p>Put-if-absent: on the local file system a complete temporary file is hard-linked to the entry
+ * name (the link fails if the name exists); on other Hadoop file systems the temporary file is
+ * renamed with {@code Options.Rename.NONE}, which is atomic on HDFS. Object stores without an
+ * atomic conditional create are not safe for concurrent writers.
+ */
+public final class TableLog {
+  public static final String META_DIR = "_tessera";
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final Path root;
+  private final Path logDir;
+  private final Configuration conf;
+  private final FileSystem fs;
+
+  public TableLog(Path root, Configuration conf) {
+    this.root = root;
+    this.logDir = new Path(new Path(root, META_DIR), "log");
+    this.conf = conf;
+    try {
+      this.fs = root.getFileSystem(conf);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public FileSystem fs() {
+    return fs;
+  }
+
+  public boolean exists() {
+    return exists(entryPath(0));
+  }
+
+  /** The latest committed state. */
+  public Snapshot snapshot() {
+    Snapshot s = Snapshot.empty();
+    long cp = lastCheckpoint();
+    if (cp >= 0) {
+      byte[] bytes = read(checkpointPath(cp));
+      if (bytes != null) {
+        Checkpoint c = parse(bytes, Checkpoint.class);
+        Map<String, AddFile> files = new LinkedHashMap<>();
+        c.files().forEach(f -> files.put(f.path(), f));
+        s = new Snapshot(c.version(), c.metadata(), files, new LinkedHashMap<>(c.streaming()));
+      }
+    }
+    for (long v = s.version() + 1; ; v++) {
+      byte[] bytes = read(entryPath(v));
+      if (bytes == null) {
+        return s;
+      }
+      s = s.apply(parse(bytes, LogEntry.class));
+    }
+  }
+
+  /** Entries {@code from..to} (inclusive), for conflict checks. */
+  public List<LogEntry> entries(long from, long to) {
+    List<LogEntry> out = new ArrayList<>();
+    for (long v = from; v <= to; v++) {
+      byte[] bytes = read(entryPath(v));
+      if (bytes == null) {
+        throw new IllegalStateException("Commit log entry " + v + " of " + root + " is missing");
+      }
+      out.add(parse(bytes, LogEntry.class));
+    }
+    return out;
+  }
+
+  /** Commits {@code entry}; false when its version was taken by another writer. */
+  public boolean commit(LogEntry entry, Snapshot after, int checkpointInterval) {
+    boolean won = putIfAbsent(entryPath(entry.version()), json(entry));
+    if (won && checkpointInterval > 0 && entry.version() > 0 && entry.version() % checkpointInterval == 0) {
+      writeCheckpoint(after);
+    }
+    return won;
+  }
+
+  private void writeCheckpoint(Snapshot s) {
+    Checkpoint c =
+        new Checkpoint(s.version(), s.metadata(), new ArrayList<>(s.files()), new LinkedHashMap<>(s.streaming()));
+    putIfAbsent(checkpointPath(s.version()), json(c));
+    replace(new Path(logDir, "_last_checkpoint"), Long.toString(s.version()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private long lastCheckpoint() {
+    byte[] b = read(new Path(logDir, "_last_checkpoint"));
+    return b == null ? -1 : Long.parseLong(new String(b, StandardCharsets.UTF_8).trim());
+  }
+
+  Path entryPath(long version) {
+    return new Path(logDir, String.format("%020d.json", version));
+  }
+
+  private Path checkpointPath(long version) {
+    return new Path(logDir, String.format("%020d.checkpoint.json", version));
+  }
+
+  private boolean exists(Path p) {
+    try {
+      return fs.exists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private byte[] read(Path p) {
+    try (InputStream in = fs.open(p)) {
+      return in.readAllBytes();
+    } catch (FileNotFoundException e) {
+      return null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + p, e);
+    }
+  }
+
+  private boolean isLocal() {
+    return "file".equals(fs.getUri().getScheme());
+  }
+
+  private boolean putIfAbsent(Path target, byte[] bytes) {
+    try {
+      fs.mkdirs(target.getParent());
+      if (isLocal()) {
+        java.nio.file.Path dest = java.nio.file.Path.of(target.toUri());
+        java.nio.file.Path tmp = dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        Files.write(tmp, bytes);
+        try {
+          Files.createLink(dest, tmp);
+          return true;
+        } catch (FileAlreadyExistsException e) {
+          return false;
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+      Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+      try (OutputStream out = fs.create(tmp, false)) {
+        out.write(bytes);
+      }
+      try {
+        FileContext.getFileContext(target.toUri(), conf).rename(tmp, target, Options.Rename.NONE);
+        return true;
+      } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+        fs.delete(tmp, false);
+        return false;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + target, e);
+    }
+  }
+
+  private void replace(Path target, byte[] bytes) {
+    try {
+      if (isLocal()) {
+        java.nio.file.Path dest = java.nio.file.Path.of(target.toUri());
+        java.nio.file.Path tmp = dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return;
+      }
+      try (OutputStream out = fs.create(target, true)) {
+        out.write(bytes);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + target, e);
+    }
+  }
+
+  private static byte[] json(Object o) {
+    try {
+      return JSON.writeValueAsBytes(o);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private <T> T parse(byte[] bytes, Class<T> type) {
+    try {
+      return JSON.readValue(bytes, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Corrupt commit log file of " + root, e);
+    }
+  }
+}

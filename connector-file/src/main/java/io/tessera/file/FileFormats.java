@@ -23,7 +23,10 @@ final class FileFormats {
     if (!NAMES.contains(f)) {
       throw new TesseraException(
           TesseraError.INVALID_OPTION_VALUE,
-          "Option 'format' has value '" + format + "' but expects one of: " + String.join(", ", NAMES));
+          "Option 'format' has value '"
+              + format
+              + "' but expects one of: "
+              + String.join(", ", NAMES));
     }
     return f;
   }

@@ -8,9 +8,11 @@ public final class FileWriteOptions {
   private FileWriteOptions() {}
 
   public static final OptionSpec<String> PATH =
-      OptionSpec.string("path", null, "table folder (provider only; a catalog table lives in its warehouse)");
+      OptionSpec.string(
+          "path", null, "table folder (provider only; a catalog table lives in its warehouse)");
   public static final OptionSpec<String> FORMAT =
-      OptionSpec.string("format", "parquet", "file format of a new table: parquet, orc, json or csv");
+      OptionSpec.string(
+          "format", "parquet", "file format of a new table: parquet, orc, json or csv");
   public static final OptionSpec<String> PARTITION_BY =
       OptionSpec.string(
           "partitionBy",
@@ -18,9 +20,14 @@ public final class FileWriteOptions {
           "comma-separated partition columns of a new table created by the provider");
   public static final OptionSpec<Long> MAX_RECORDS_PER_FILE =
       OptionSpec.longInRange(
-          "maxRecordsPerFile", 0, 0, Long.MAX_VALUE, "start a new file after this many rows (0: no limit)");
+          "maxRecordsPerFile",
+          0,
+          0,
+          Long.MAX_VALUE,
+          "start a new file after this many rows (0: no limit)");
   public static final OptionSpec<String> COMPRESSION =
-      OptionSpec.string("compression", null, "codec of the format writer (e.g. snappy, zstd, gzip)");
+      OptionSpec.string(
+          "compression", null, "codec of the format writer (e.g. snappy, zstd, gzip)");
   public static final OptionSpec<Integer> CHECKPOINT_INTERVAL =
       OptionSpec.intInRange(
           "checkpointInterval", 10, 1, 10_000, "write a log checkpoint every this many commits");

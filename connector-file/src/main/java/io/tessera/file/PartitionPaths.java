@@ -6,8 +6,8 @@ import org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils;
 
 /**
  * Hive-style partition folders ({@code day=2026-11-01/}), escaped exactly as Spark escapes them
- * ({@code /}, {@code =}, {@code %}, {@code :} and other special characters become {@code %XX};
- * null becomes {@code __HIVE_DEFAULT_PARTITION__}), so plain {@code spark.read} discovers the same
+ * ({@code /}, {@code =}, {@code %}, {@code :} and other special characters become {@code %XX}; null
+ * becomes {@code __HIVE_DEFAULT_PARTITION__}), so plain {@code spark.read} discovers the same
  * values and no value can name a folder outside the table.
  */
 final class PartitionPaths {

@@ -12,7 +12,11 @@ public final class Snapshot {
   private final Map<String, AddFile> files;
   private final Map<String, Long> streaming;
 
-  Snapshot(long version, TableMetadata metadata, Map<String, AddFile> files, Map<String, Long> streaming) {
+  Snapshot(
+      long version,
+      TableMetadata metadata,
+      Map<String, AddFile> files,
+      Map<String, Long> streaming) {
     this.version = version;
     this.metadata = metadata;
     this.files = files;
@@ -24,7 +28,7 @@ public final class Snapshot {
   }
 
   /** This snapshot with {@code entry} applied. */
-  Snapshot apply(LogEntry entry) {
+  public Snapshot apply(LogEntry entry) {
     Map<String, AddFile> f = new LinkedHashMap<>(files);
     entry.remove().forEach(f::remove);
     entry.add().forEach(a -> f.put(a.path(), a));
@@ -32,7 +36,8 @@ public final class Snapshot {
     if (entry.streaming() != null) {
       s.merge(entry.streaming().queryId(), entry.streaming().epochId(), Math::max);
     }
-    return new Snapshot(entry.version(), entry.metadata() != null ? entry.metadata() : metadata, f, s);
+    return new Snapshot(
+        entry.version(), entry.metadata() != null ? entry.metadata() : metadata, f, s);
   }
 
   public long version() {

@@ -46,14 +46,14 @@ public final class TableLog {
   private final FileSystem fs;
 
   public TableLog(Path root, Configuration conf) {
-    this.root = root;
-    this.logDir = new Path(new Path(root, META_DIR), "log");
     this.conf = conf;
     try {
       this.fs = root.getFileSystem(conf);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    this.root = fs.makeQualified(root);
+    this.logDir = new Path(new Path(this.root, META_DIR), "log");
   }
 
   public Path root() {
@@ -106,7 +106,10 @@ public final class TableLog {
   /** Commits {@code entry}; false when its version was taken by another writer. */
   public boolean commit(LogEntry entry, Snapshot after, int checkpointInterval) {
     boolean won = putIfAbsent(entryPath(entry.version()), json(entry));
-    if (won && checkpointInterval > 0 && entry.version() > 0 && entry.version() % checkpointInterval == 0) {
+    if (won
+        && checkpointInterval > 0
+        && entry.version() > 0
+        && entry.version() % checkpointInterval == 0) {
       writeCheckpoint(after);
     }
     return won;
@@ -114,9 +117,15 @@ public final class TableLog {
 
   private void writeCheckpoint(Snapshot s) {
     Checkpoint c =
-        new Checkpoint(s.version(), s.metadata(), new ArrayList<>(s.files()), new LinkedHashMap<>(s.streaming()));
+        new Checkpoint(
+            s.version(),
+            s.metadata(),
+            new ArrayList<>(s.files()),
+            new LinkedHashMap<>(s.streaming()));
     putIfAbsent(checkpointPath(s.version()), json(c));
-    replace(new Path(logDir, "_last_checkpoint"), Long.toString(s.version()).getBytes(StandardCharsets.UTF_8));
+    replace(
+        new Path(logDir, "_last_checkpoint"),
+        Long.toString(s.version()).getBytes(StandardCharsets.UTF_8));
   }
 
   private long lastCheckpoint() {
@@ -159,7 +168,8 @@ public final class TableLog {
       fs.mkdirs(target.getParent());
       if (isLocal()) {
         java.nio.file.Path dest = java.nio.file.Path.of(target.toUri());
-        java.nio.file.Path tmp = dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        java.nio.file.Path tmp =
+            dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
         Files.write(tmp, bytes);
         try {
           Files.createLink(dest, tmp);
@@ -170,7 +180,8 @@ public final class TableLog {
           Files.deleteIfExists(tmp);
         }
       }
-      Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+      Path tmp =
+          new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
       try (OutputStream out = fs.create(tmp, false)) {
         out.write(bytes);
       }
@@ -190,7 +201,8 @@ public final class TableLog {
     try {
       if (isLocal()) {
         java.nio.file.Path dest = java.nio.file.Path.of(target.toUri());
-        java.nio.file.Path tmp = dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        java.nio.file.Path tmp =
+            dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
         Files.write(tmp, bytes);
         Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return;

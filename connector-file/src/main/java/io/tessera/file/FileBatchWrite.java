@@ -1,0 +1,35 @@
+package io.tessera.file;
+
+import java.util.function.Supplier;
+import org.apache.spark.sql.connector.write.BatchWrite;
+import org.apache.spark.sql.connector.write.DataWriterFactory;
+import org.apache.spark.sql.connector.write.PhysicalWriteInfo;
+import org.apache.spark.sql.connector.write.WriterCommitMessage;
+
+/** Driver side of a batch write: one log entry on commit, staged files dropped on abort. */
+final class FileBatchWrite implements BatchWrite {
+  private final Supplier<FileWrite.Prepared> prepare;
+  private FileWrite.Prepared prepared;
+
+  FileBatchWrite(Supplier<FileWrite.Prepared> prepare) {
+    this.prepare = prepare;
+  }
+
+  @Override
+  public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
+    prepared = prepare.get();
+    return prepared.factory();
+  }
+
+  @Override
+  public void commit(WriterCommitMessage[] messages) {
+    prepared.committer().commit(messages, null);
+  }
+
+  @Override
+  public void abort(WriterCommitMessage[] messages) {
+    if (prepared != null) {
+      prepared.committer().abort();
+    }
+  }
+}

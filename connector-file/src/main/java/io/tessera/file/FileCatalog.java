@@ -1,0 +1,298 @@
+package io.tessera.file;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.file.log.LogEntry;
+import io.tessera.file.log.TableLog;
+import io.tessera.file.log.TableMetadata;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.analysis.NamespaceAlreadyExistsException;
+import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
+import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
+import org.apache.spark.sql.catalyst.analysis.NonEmptyNamespaceException;
+import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
+import org.apache.spark.sql.connector.catalog.Identifier;
+import org.apache.spark.sql.connector.catalog.NamespaceChange;
+import org.apache.spark.sql.connector.catalog.ProcedureCatalog;
+import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
+import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.catalog.TableCatalog;
+import org.apache.spark.sql.connector.catalog.TableChange;
+import org.apache.spark.sql.connector.catalog.TableInfo;
+import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
+import org.apache.spark.sql.connector.expressions.IdentityTransform;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+
+/**
+ * Tables in a warehouse folder: {@code spark.sql.catalog.files=io.tessera.file.FileCatalog}, {@code
+ * spark.sql.catalog.files.warehouse=/data/warehouse}. A namespace is a folder, a table is a folder
+ * with a commit log: {@code <warehouse>/<namespace>/<table>/}. {@code CREATE TABLE files.db.t (...)
+ * USING parquet PARTITIONED BY (day)} (or {@code TBLPROPERTIES (format='orc')}).
+ */
+public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureCatalog {
+  private String name;
+  private Path warehouse;
+  private Map<String, String> options;
+
+  @Override
+  public void initialize(String name, CaseInsensitiveStringMap options) {
+    this.name = name;
+    String w = options.get("warehouse");
+    if (w == null) {
+      throw new TesseraException(
+          TesseraError.MISSING_OPTION,
+          "FileCatalog '"
+              + name
+              + "' needs a warehouse folder: set spark.sql.catalog."
+              + name
+              + ".warehouse");
+    }
+    this.warehouse = new Path(w);
+    Map<String, String> rest = new java.util.HashMap<>(options.asCaseSensitiveMap());
+    rest.keySet().removeIf(k -> k.equalsIgnoreCase("warehouse"));
+    FileWriteOptions.OPTIONS.parse(rest);
+    this.options = Map.copyOf(rest);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  private Configuration conf() {
+    return SparkSession.active().sessionState().newHadoopConf();
+  }
+
+  private FileSystem fs() {
+    try {
+      return warehouse.getFileSystem(conf());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Path nsPath(String[] ns) {
+    if (ns.length != 1) {
+      throw new TesseraException(
+          TesseraError.INVALID_IDENTIFIER,
+          "tessera-file namespaces have exactly one part (a folder), got " + String.join(".", ns));
+    }
+    return new Path(warehouse, ns[0]);
+  }
+
+  TableLog log(Identifier ident) {
+    return new TableLog(new Path(nsPath(ident.namespace()), ident.name()), conf());
+  }
+
+  // ---- namespaces ---------------------------------------------------------------------------
+
+  @Override
+  public String[][] listNamespaces() {
+    return dirs(warehouse).stream().map(n -> new String[] {n}).toArray(String[][]::new);
+  }
+
+  @Override
+  public String[][] listNamespaces(String[] namespace) throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return new String[0][];
+  }
+
+  @Override
+  public boolean namespaceExists(String[] namespace) {
+    try {
+      return namespace.length == 1 && fs().isDirectory(nsPath(namespace));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public Map<String, String> loadNamespaceMetadata(String[] namespace)
+      throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return Map.of("location", nsPath(namespace).toString());
+  }
+
+  @Override
+  public void createNamespace(String[] namespace, Map<String, String> metadata)
+      throws NamespaceAlreadyExistsException {
+    if (namespaceExists(namespace)) {
+      throw new NamespaceAlreadyExistsException(namespace);
+    }
+    try {
+      fs().mkdirs(nsPath(namespace));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void alterNamespace(String[] namespace, NamespaceChange... changes) {
+    throw new UnsupportedOperationException("tessera-file namespaces have no properties to alter");
+  }
+
+  @Override
+  public boolean dropNamespace(String[] namespace, boolean cascade)
+      throws NoSuchNamespaceException, NonEmptyNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    if (!cascade && !dirs(nsPath(namespace)).isEmpty()) {
+      throw new NonEmptyNamespaceException(namespace);
+    }
+    try {
+      return fs().delete(nsPath(namespace), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- tables -------------------------------------------------------------------------------
+
+  @Override
+  public Identifier[] listTables(String[] namespace) throws NoSuchNamespaceException {
+    if (!namespaceExists(namespace)) {
+      throw new NoSuchNamespaceException(namespace);
+    }
+    return dirs(nsPath(namespace)).stream()
+        .map(t -> Identifier.of(namespace, t))
+        .filter(id -> log(id).exists())
+        .toArray(Identifier[]::new);
+  }
+
+  @Override
+  public Table loadTable(Identifier ident) throws NoSuchTableException {
+    if (ident.namespace().length != 1) {
+      throw new NoSuchTableException(ident);
+    }
+    TableLog log = log(ident);
+    if (!log.exists()) {
+      throw new NoSuchTableException(ident);
+    }
+    return new FileTable(name + "." + ident, log, log.snapshot().metadata(), options);
+  }
+
+  @Override
+  public Table createTable(Identifier ident, TableInfo info)
+      throws TableAlreadyExistsException, NoSuchNamespaceException {
+    if (!namespaceExists(ident.namespace())) {
+      throw new NoSuchNamespaceException(ident.namespace());
+    }
+    List<String> partitionColumns = new ArrayList<>();
+    for (Transform t : info.partitions()) {
+      if (!(t instanceof IdentityTransform id) || id.ref().fieldNames().length != 1) {
+        throw new TesseraException(
+            TesseraError.UNSUPPORTED_WRITE_MODE,
+            "tessera-file tables are partitioned by plain columns only, not by " + t.describe());
+      }
+      partitionColumns.add(id.ref().fieldNames()[0]);
+    }
+    Map<String, String> props = info.properties();
+    String format = props.getOrDefault("format", props.getOrDefault("provider", "parquet"));
+    if (format.equalsIgnoreCase("tessera-file")) {
+      format = "parquet";
+    }
+    TableMetadata metadata = FileWriteBuilder.newMetadata(info.schema(), partitionColumns, format);
+    TableLog log = log(ident);
+    LogEntry create =
+        new LogEntry(0, System.currentTimeMillis(), "create", metadata, List.of(), List.of(), null);
+    if (!log.commit(create, null, 0)) {
+      throw new TableAlreadyExistsException(ident);
+    }
+    return new FileTable(name + "." + ident, log, metadata, options);
+  }
+
+  @Override
+  public Table alterTable(Identifier ident, TableChange... changes) {
+    throw new UnsupportedOperationException("tessera-file does not alter tables yet");
+  }
+
+  @Override
+  public boolean dropTable(Identifier ident) {
+    TableLog log = log(ident);
+    if (!log.exists()) {
+      return false;
+    }
+    try {
+      return fs().delete(log.root(), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void renameTable(Identifier from, Identifier to)
+      throws NoSuchTableException, TableAlreadyExistsException {
+    if (!log(from).exists()) {
+      throw new NoSuchTableException(from);
+    }
+    Path target = log(to).root();
+    try {
+      if (fs().exists(target)) {
+        throw new TableAlreadyExistsException(to);
+      }
+      fs().mkdirs(target.getParent());
+      if (!fs().rename(log(from).root(), target)) {
+        throw new IOException("rename failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot rename " + from + " to " + to, e);
+    }
+  }
+
+  private List<String> dirs(Path p) {
+    try {
+      List<String> out = new ArrayList<>();
+      for (FileStatus s : fs().listStatus(p)) {
+        String n = s.getPath().getName();
+        if (s.isDirectory() && !n.startsWith("_") && !n.startsWith(".")) {
+          out.add(n);
+        }
+      }
+      out.sort(null);
+      return out;
+    } catch (FileNotFoundException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- procedures ---------------------------------------------------------------------------
+
+  @Override
+  public UnboundProcedure loadProcedure(Identifier ident) {
+    if (Arrays.equals(ident.namespace(), new String[] {"system"})
+        && ident.name().equals(FileCleanupProcedure.NAME)) {
+      return new FileCleanupProcedure(this);
+    }
+    throw new UnsupportedOperationException(
+        "tessera-file has no procedure "
+            + ident
+            + "; available: system."
+            + FileCleanupProcedure.NAME);
+  }
+
+  @Override
+  public Identifier[] listProcedures(String[] namespace) {
+    return Arrays.equals(namespace, new String[] {"system"})
+        ? new Identifier[] {Identifier.of(namespace, FileCleanupProcedure.NAME)}
+        : new Identifier[0];
+  }
+}

@@ -1,0 +1,226 @@
+package io.tessera.file;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.write.WriteMode;
+import io.tessera.file.log.AddFile;
+import io.tessera.file.log.LogEntry;
+import io.tessera.file.log.Snapshot;
+import io.tessera.file.log.TableLog;
+import io.tessera.file.log.TableMetadata;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.connector.write.WriterCommitMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver-side commit shared by batch and streaming writes.
+ *
+ * <p>Why it is atomic: tasks only ever write under {@code _tessera/staging/<write>/}. The commit
+ * moves the committed attempts' files into their partition folders (still unreferenced, so
+ * invisible to readers through the connector) and then creates the next log entry, which lists the
+ * added and removed files, with an atomic create-if-absent. That single create is the commit point:
+ * before it readers see the old state, after it the new one. Files an overwrite removes are deleted
+ * only after the entry exists. If the entry cannot be created, the moved files are deleted again;
+ * files a crash leaves behind are not in the log and are removed by cleanup.
+ *
+ * <p>Concurrency: an append that loses the race for a version simply retries on the new state. Any
+ * other mode fails with a conflict if a commit since the write started touched the rows it replaces
+ * (serializable for readers, never a silent lost update).
+ */
+final class FileCommitter {
+  private static final Logger LOG = LoggerFactory.getLogger(FileCommitter.class);
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final TableLog log;
+  private final String tableName;
+  private final WriteMode mode;
+  private final long readVersion;
+  private final Path stagingDir;
+  private final int checkpointInterval;
+
+  FileCommitter(
+      TableLog log,
+      String tableName,
+      WriteMode mode,
+      long readVersion,
+      Path stagingDir,
+      int checkpointInterval) {
+    this.log = log;
+    this.tableName = tableName;
+    this.mode = mode;
+    this.readVersion = readVersion;
+    this.stagingDir = stagingDir;
+    this.checkpointInterval = checkpointInterval;
+  }
+
+  /** Publishes the committed attempts' files; returns the new version, or -1 if already done. */
+  long commit(WriterCommitMessage[] messages, LogEntry.StreamingEpoch epoch) {
+    List<StagedFile> staged = new ArrayList<>();
+    Set<Integer> partitions = new HashSet<>();
+    for (WriterCommitMessage m : messages) {
+      if (m instanceof FileCommitMessage f && partitions.add(f.partitionId())) {
+        staged.addAll(f.files());
+      }
+    }
+    FileSystem fs = log.fs();
+    boolean moved = false;
+    try {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        Snapshot snap = log.snapshot();
+        if (epoch != null && snap.committed(epoch.queryId(), epoch.epochId())) {
+          LOG.info(
+              "tessera-file: epoch {} of query {} is already in {}; not writing it again",
+              epoch.epochId(),
+              epoch.queryId(),
+              tableName);
+          deleteQuietly(stagingDir);
+          return -1;
+        }
+        checkConflicts(snap, staged);
+        List<String> removed = removals(snap, staged);
+        if (!moved) {
+          for (StagedFile s : staged) {
+            Path target = new Path(log.root(), s.tablePath());
+            fs.mkdirs(target.getParent());
+            if (!fs.rename(new Path(s.stagedPath()), target)) {
+              throw new IOException("Could not move " + s.stagedPath() + " to " + target);
+            }
+          }
+          moved = true;
+        }
+        List<AddFile> added =
+            staged.stream()
+                .map(s -> new AddFile(s.tablePath(), s.partition(), s.size(), s.rows()))
+                .toList();
+        LogEntry entry =
+            new LogEntry(
+                snap.version() + 1,
+                System.currentTimeMillis(),
+                operation(),
+                null,
+                added,
+                removed,
+                epoch);
+        if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
+          for (String r : removed) {
+            deleteQuietly(new Path(log.root(), r));
+          }
+          deleteQuietly(stagingDir);
+          LOG.info(
+              "tessera-file: committed version {} of {}: {} ({} files added, {} removed)",
+              entry.version(),
+              tableName,
+              entry.operation(),
+              added.size(),
+              removed.size());
+          return entry.version();
+        }
+        LOG.info(
+            "tessera-file: version {} of {} was taken by another writer; retrying",
+            entry.version(),
+            tableName);
+      }
+      throw new TesseraException(
+          TesseraError.COMMIT_FAILED,
+          "Could not commit to "
+              + tableName
+              + " after "
+              + MAX_ATTEMPTS
+              + " attempts: too many concurrent writers");
+    } catch (IOException e) {
+      undo(staged, moved);
+      throw new UncheckedIOException(
+          "Committing to " + tableName + " failed; the table is unchanged", e);
+    } catch (RuntimeException e) {
+      undo(staged, moved);
+      throw e;
+    }
+  }
+
+  private void undo(List<StagedFile> staged, boolean moved) {
+    if (moved) {
+      for (StagedFile s : staged) {
+        deleteQuietly(new Path(log.root(), s.tablePath()));
+      }
+    }
+    deleteQuietly(stagingDir);
+  }
+
+  /** Drops this write's staged files (abort). Never touches committed files. */
+  void abort() {
+    deleteQuietly(stagingDir);
+  }
+
+  private String operation() {
+    return mode.describe();
+  }
+
+  private List<String> removals(Snapshot snap, List<StagedFile> staged) {
+    List<String> out = new ArrayList<>();
+    for (AddFile f : snap.files()) {
+      if (replaces(f.partition(), snap.metadata(), staged)) {
+        out.add(f.path());
+      }
+    }
+    return out;
+  }
+
+  /** Whether this write replaces data in a partition with {@code values}. */
+  private boolean replaces(
+      Map<String, String> values, TableMetadata meta, List<StagedFile> staged) {
+    if (mode instanceof WriteMode.Truncate) {
+      return true;
+    } else if (mode instanceof WriteMode.OverwriteByFilter o) {
+      return PartitionValues.matches(
+          o.predicates().toArray(Predicate[]::new), values, meta.schema());
+    } else if (mode instanceof WriteMode.DynamicOverwrite) {
+      return meta.partitionColumns().isEmpty()
+          || staged.stream().anyMatch(s -> s.partition().equals(values));
+    }
+    return false;
+  }
+
+  private void checkConflicts(Snapshot snap, List<StagedFile> staged) {
+    if (mode instanceof WriteMode.Append || snap.version() <= readVersion) {
+      return;
+    }
+    for (LogEntry e : log.entries(readVersion + 1, snap.version())) {
+      boolean touched =
+          !e.remove().isEmpty()
+              || e.add().stream().anyMatch(a -> replaces(a.partition(), snap.metadata(), staged));
+      if (touched) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Concurrent write to "
+                + tableName
+                + ": version "
+                + e.version()
+                + " ("
+                + e.operation()
+                + ") changed data that this "
+                + operation()
+                + " replaces, after this write started at version "
+                + readVersion
+                + "; nothing was committed, run the write again");
+      }
+    }
+  }
+
+  private void deleteQuietly(Path p) {
+    try {
+      log.fs().delete(p, true);
+    } catch (IOException e) {
+      LOG.warn("tessera-file: could not delete {} ({}); cleanup will remove it", p, e.getMessage());
+    }
+  }
+}

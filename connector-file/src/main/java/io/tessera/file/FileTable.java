@@ -1,0 +1,175 @@
+package io.tessera.file;
+
+import io.tessera.file.log.AddFile;
+import io.tessera.file.log.Snapshot;
+import io.tessera.file.log.TableLog;
+import io.tessera.file.log.TableMetadata;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.catalog.Column;
+import org.apache.spark.sql.connector.catalog.SupportsRead;
+import org.apache.spark.sql.connector.catalog.SupportsWrite;
+import org.apache.spark.sql.connector.catalog.TableCapability;
+import org.apache.spark.sql.connector.expressions.Expressions;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.connector.read.LocalScan;
+import org.apache.spark.sql.connector.read.ScanBuilder;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.execution.datasources.v2.csv.CSVTable;
+import org.apache.spark.sql.execution.datasources.v2.json.JsonTable;
+import org.apache.spark.sql.execution.datasources.v2.orc.OrcTable;
+import org.apache.spark.sql.execution.datasources.v2.parquet.ParquetTable;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+import scala.Option;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * A folder of data files plus its commit log. Reading returns exactly the files of the latest
+ * committed log entry, through Spark's own file scan for the format; writing goes through {@link
+ * FileWriteBuilder}. A provider table whose folder has no log yet is "new": it accepts the first
+ * write's schema and creates the log.
+ */
+public class FileTable implements SupportsRead, SupportsWrite {
+  private static final Set<TableCapability> CAPABILITIES =
+      Set.of(
+          TableCapability.BATCH_READ,
+          TableCapability.BATCH_WRITE,
+          TableCapability.STREAMING_WRITE,
+          TableCapability.TRUNCATE,
+          TableCapability.OVERWRITE_BY_FILTER,
+          TableCapability.OVERWRITE_DYNAMIC);
+
+  private final String name;
+  private final TableLog log;
+  private final TableMetadata metadata;
+  private final Map<String, String> options;
+
+  /**
+   * @param metadata the table's metadata, or null for a provider path with no table yet
+   */
+  FileTable(String name, TableLog log, TableMetadata metadata, Map<String, String> options) {
+    this.name = name;
+    this.log = log;
+    this.metadata = metadata;
+    this.options = options;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  TableLog log() {
+    return log;
+  }
+
+  TableMetadata metadata() {
+    return metadata;
+  }
+
+  Map<String, String> options() {
+    return options;
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public StructType schema() {
+    return metadata == null ? new StructType() : metadata.schema();
+  }
+
+  @Override
+  public Column[] columns() {
+    return org.apache.spark.sql.connector.catalog.CatalogV2Util.structTypeToV2Columns(
+        schema(), false);
+  }
+
+  @Override
+  public Transform[] partitioning() {
+    return metadata == null
+        ? new Transform[0]
+        : metadata.partitionColumns().stream().map(Expressions::identity).toArray(Transform[]::new);
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    Map<String, String> p = new HashMap<>();
+    p.put("provider", "tessera-file");
+    p.put("location", log.root().toString());
+    if (metadata != null) {
+      p.put("format", metadata.format());
+    }
+    return p;
+  }
+
+  @Override
+  public Set<TableCapability> capabilities() {
+    if (metadata == null) {
+      Set<TableCapability> s = new java.util.HashSet<>(CAPABILITIES);
+      s.add(TableCapability.ACCEPT_ANY_SCHEMA);
+      return s;
+    }
+    return CAPABILITIES;
+  }
+
+  @Override
+  public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
+    return new FileWriteBuilder(this, info);
+  }
+
+  /** Reads the committed files only, with Spark's own scan for the format. */
+  @Override
+  public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+    Snapshot snap = log.snapshot();
+    StructType schema = snap.metadata() == null ? new StructType() : snap.metadata().schema();
+    List<String> paths =
+        snap.files().stream()
+            .map(AddFile::path)
+            .map(p -> new Path(log.root(), p).toString())
+            .toList();
+    if (paths.isEmpty()) {
+      return () ->
+          new LocalScan() {
+            @Override
+            public InternalRow[] rows() {
+              return new InternalRow[0];
+            }
+
+            @Override
+            public StructType readSchema() {
+              return schema;
+            }
+          };
+    }
+    Map<String, String> readOptions = new HashMap<>(options.asCaseSensitiveMap());
+    readOptions.put("basePath", log.root().toString());
+    CaseInsensitiveStringMap opts = new CaseInsensitiveStringMap(readOptions);
+    SparkSession spark = SparkSession.active();
+    scala.collection.immutable.Seq<String> seq = CollectionConverters.asScala(paths).toList();
+    Option<StructType> userSchema = Option.apply(schema);
+    org.apache.spark.sql.execution.datasources.v2.FileTable table =
+        switch (snap.metadata().format()) {
+          case "orc" ->
+              new OrcTable(name, spark, opts, seq, userSchema, FileFormats.of("orc").getClass());
+          case "json" ->
+              new JsonTable(name, spark, opts, seq, userSchema, FileFormats.of("json").getClass());
+          case "csv" ->
+              new CSVTable(name, spark, opts, seq, userSchema, FileFormats.of("csv").getClass());
+          default ->
+              new ParquetTable(
+                  name, spark, opts, seq, userSchema, FileFormats.of("parquet").getClass());
+        };
+    return table.newScanBuilder(opts);
+  }
+
+  @Override
+  public String toString() {
+    return "FileTable(" + name + ")";
+  }
+}

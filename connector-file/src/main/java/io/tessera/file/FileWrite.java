@@ -1,0 +1,165 @@
+package io.tessera.file;
+
+import io.tessera.common.metrics.TesseraMetrics;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.WriteMode;
+import io.tessera.file.log.TableMetadata;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.mapreduce.Job;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.connector.distributions.Distribution;
+import org.apache.spark.sql.connector.distributions.Distributions;
+import org.apache.spark.sql.connector.expressions.Expression;
+import org.apache.spark.sql.connector.expressions.Expressions;
+import org.apache.spark.sql.connector.expressions.SortDirection;
+import org.apache.spark.sql.connector.expressions.SortOrder;
+import org.apache.spark.sql.connector.metric.CustomMetric;
+import org.apache.spark.sql.connector.write.BatchWrite;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.RequiresDistributionAndOrdering;
+import org.apache.spark.sql.connector.write.Write;
+import org.apache.spark.sql.connector.write.streaming.StreamingWrite;
+import org.apache.spark.sql.execution.datasources.OutputWriterFactory;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * One logical write into a {@link FileTable}. Asks Spark to cluster rows by the partition columns
+ * and sort them within each task, so each task writes one file per partition it sees.
+ */
+public class FileWrite implements Write, RequiresDistributionAndOrdering {
+  private final FileTable table;
+  private final LogicalWriteInfo info;
+  private final ParsedOptions options;
+  private final TableMetadata metadata;
+  private final WriteMode mode;
+
+  FileWrite(
+      FileTable table,
+      LogicalWriteInfo info,
+      ParsedOptions options,
+      TableMetadata metadata,
+      WriteMode mode) {
+    this.table = table;
+    this.info = info;
+    this.options = options;
+    this.metadata = metadata;
+    this.mode = mode;
+  }
+
+  @Override
+  public String description() {
+    return "tessera-file["
+        + table.name()
+        + ", "
+        + metadata.format()
+        + ", mode="
+        + mode.describe()
+        + (metadata.partitionColumns().isEmpty()
+            ? ""
+            : ", partitioned by " + metadata.partitionColumns())
+        + "]";
+  }
+
+  private Expression[] partitionRefs() {
+    return metadata.partitionColumns().stream().map(Expressions::column).toArray(Expression[]::new);
+  }
+
+  @Override
+  public Distribution requiredDistribution() {
+    return metadata.partitionColumns().isEmpty()
+        ? Distributions.unspecified()
+        : Distributions.clustered(partitionRefs());
+  }
+
+  @Override
+  public SortOrder[] requiredOrdering() {
+    Expression[] refs = partitionRefs();
+    SortOrder[] out = new SortOrder[refs.length];
+    for (int i = 0; i < refs.length; i++) {
+      out[i] = Expressions.sort(refs[i], SortDirection.ASCENDING);
+    }
+    return out;
+  }
+
+  /** Prepares Spark's format writer on the driver and the committer for one (micro-)batch. */
+  Prepared prepare() {
+    SparkSession spark = SparkSession.active();
+    StructType schema = info.schema();
+    List<String> partitionColumns = metadata.partitionColumns();
+    StructType dataSchema = FileWriteBuilder.dataSchema(schema, partitionColumns);
+    Map<String, String> formatOptions = new HashMap<>();
+    String compression = options.get(FileWriteOptions.COMPRESSION);
+    if (compression != null) {
+      formatOptions.put("compression", compression);
+    }
+    scala.collection.immutable.Map<String, String> scalaOptions =
+        scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(formatOptions));
+    Configuration hadoopConf = spark.sessionState().newHadoopConfWithOptions(scalaOptions);
+    Job job;
+    try {
+      job = Job.getInstance(hadoopConf);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    OutputWriterFactory outputFactory =
+        FileFormats.of(metadata.format()).prepareWrite(spark, job, scalaOptions, dataSchema);
+    String writeId = UUID.randomUUID().toString().substring(0, 8);
+    Path staging = new Path(new Path(new Path(table.log().root(), "_tessera"), "staging"), writeId);
+    int[] dataOrdinals =
+        java.util.Arrays.stream(dataSchema.fieldNames()).mapToInt(schema::fieldIndex).toArray();
+    int[] partitionOrdinals = partitionColumns.stream().mapToInt(schema::fieldIndex).toArray();
+    DataType[] partitionTypes =
+        partitionColumns.stream().map(c -> schema.apply(c).dataType()).toArray(DataType[]::new);
+    FileWriterFactory factory =
+        new FileWriterFactory(
+            outputFactory,
+            new SerializableConfiguration(job.getConfiguration()),
+            staging.toString(),
+            writeId,
+            dataSchema,
+            dataOrdinals,
+            partitionColumns,
+            partitionOrdinals,
+            partitionTypes,
+            options.get(FileWriteOptions.MAX_RECORDS_PER_FILE));
+    FileCommitter committer =
+        new FileCommitter(
+            table.log(),
+            table.name(),
+            mode,
+            table.log().snapshot().version(),
+            staging,
+            options.get(FileWriteOptions.CHECKPOINT_INTERVAL));
+    return new Prepared(factory, committer);
+  }
+
+  record Prepared(FileWriterFactory factory, FileCommitter committer) {}
+
+  @Override
+  public BatchWrite toBatch() {
+    return new FileBatchWrite(this::prepare);
+  }
+
+  @Override
+  public StreamingWrite toStreaming() {
+    return new FileStreamingWrite(info.queryId(), this::prepare);
+  }
+
+  @Override
+  public CustomMetric[] supportedCustomMetrics() {
+    return TesseraMetrics.supported();
+  }
+
+  @Override
+  public String toString() {
+    return description();
+  }
+}

@@ -1,0 +1,142 @@
+package io.tessera.file;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.WriteModeChoice;
+import io.tessera.file.log.LogEntry;
+import io.tessera.file.log.Snapshot;
+import io.tessera.file.log.TableMetadata;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.SupportsDynamicOverwrite;
+import org.apache.spark.sql.connector.write.SupportsOverwriteV2;
+import org.apache.spark.sql.connector.write.Write;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Decides a file write once: mode, options, and (for a new provider path) the table itself. */
+public class FileWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOverwrite {
+  private static final Logger LOG = LoggerFactory.getLogger(FileWriteBuilder.class);
+
+  private final FileTable table;
+  private final LogicalWriteInfo info;
+  private final WriteModeChoice mode = new WriteModeChoice();
+
+  FileWriteBuilder(FileTable table, LogicalWriteInfo info) {
+    this.table = table;
+    this.info = info;
+  }
+
+  @Override
+  public WriteBuilder truncate() {
+    mode.truncate();
+    return this;
+  }
+
+  @Override
+  public boolean canOverwrite(Predicate[] predicates) {
+    List<String> partitionColumns =
+        table.metadata() == null ? List.of() : table.metadata().partitionColumns();
+    String reason = PartitionValues.unsupportedReason(predicates, partitionColumns);
+    if (reason != null) {
+      LOG.warn(
+          "tessera-file cannot overwrite {} where {}: {}; only conditions on partition columns"
+              + " can replace whole files",
+          table.name(),
+          Arrays.toString(predicates),
+          reason);
+    }
+    return reason == null;
+  }
+
+  @Override
+  public WriteBuilder overwrite(Predicate[] predicates) {
+    mode.overwrite(predicates);
+    return this;
+  }
+
+  @Override
+  public WriteBuilder overwriteDynamicPartitions() {
+    mode.dynamicOverwrite();
+    return this;
+  }
+
+  @Override
+  public Write build() {
+    Map<String, String> merged = new LinkedHashMap<>(table.options());
+    merged.putAll(info.options().asCaseSensitiveMap());
+    ParsedOptions options = FileWriteOptions.OPTIONS.parse(merged);
+    TableMetadata metadata = table.metadata() != null ? table.metadata() : create(options);
+    StructType schema = info.schema();
+    for (String c : metadata.partitionColumns()) {
+      if (schema.getFieldIndex(c).isEmpty()) {
+        throw new TesseraException(
+            TesseraError.SCHEMA_MISMATCH,
+            "The data has no partition column '" + c + "' of table " + table.name());
+      }
+    }
+    FileFormats.checkSupported(metadata.format(), dataSchema(schema, metadata.partitionColumns()));
+    return new FileWrite(table, info, options, metadata, mode.mode());
+  }
+
+  /** Creates the table of a new provider path from the first write (log version 0). */
+  private TableMetadata create(ParsedOptions options) {
+    StructType schema = info.schema();
+    List<String> partitionColumns =
+        options.get(FileWriteOptions.PARTITION_BY) == null
+            ? List.of()
+            : Arrays.stream(options.get(FileWriteOptions.PARTITION_BY).split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
+    TableMetadata metadata =
+        newMetadata(schema, partitionColumns, options.get(FileWriteOptions.FORMAT));
+    LogEntry create =
+        new LogEntry(0, System.currentTimeMillis(), "create", metadata, List.of(), List.of(), null);
+    if (!table.log().commit(create, null, 0)) {
+      Snapshot snap = table.log().snapshot();
+      LOG.info("tessera-file: {} was created concurrently; using its metadata", table.name());
+      return snap.metadata();
+    }
+    return metadata;
+  }
+
+  /** Validated metadata for a new table. */
+  static TableMetadata newMetadata(
+      StructType schema, List<String> partitionColumns, String format) {
+    String f = FileFormats.normalize(format);
+    for (String c : partitionColumns) {
+      if (schema.getFieldIndex(c).isEmpty()) {
+        throw new TesseraException(
+            TesseraError.SCHEMA_MISMATCH,
+            "Partition column '"
+                + c
+                + "' is not a column; columns are "
+                + String.join(", ", schema.fieldNames()));
+      }
+      PartitionValues.checkPartitionType(c, schema.apply(c).dataType());
+    }
+    if (!partitionColumns.isEmpty() && partitionColumns.size() == schema.size()) {
+      throw new TesseraException(
+          TesseraError.SCHEMA_MISMATCH,
+          "A table needs at least one column that is not a partition column");
+    }
+    FileFormats.checkSupported(f, dataSchema(schema, partitionColumns));
+    return TableMetadata.of(schema, partitionColumns, f, Map.of());
+  }
+
+  static StructType dataSchema(StructType schema, List<String> partitionColumns) {
+    return new StructType(
+        Arrays.stream(schema.fields())
+            .filter(f -> !partitionColumns.contains(f.name()))
+            .toArray(StructField[]::new));
+  }
+}

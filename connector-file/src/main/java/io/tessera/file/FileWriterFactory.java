@@ -1,0 +1,63 @@
+package io.tessera.file;
+
+import java.util.List;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.write.DataWriter;
+import org.apache.spark.sql.connector.write.DataWriterFactory;
+import org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory;
+import org.apache.spark.sql.execution.datasources.OutputWriterFactory;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
+
+/**
+ * Shipped to executors (Java-serialized): Spark's own format writer factory, the Hadoop
+ * configuration, the staging folder and the row layout. No SparkSession, no catalog.
+ */
+final class FileWriterFactory implements DataWriterFactory, StreamingDataWriterFactory {
+  private static final long serialVersionUID = 1L;
+
+  final OutputWriterFactory outputFactory;
+  final SerializableConfiguration conf;
+  final String stagingDir;
+  final String writeId;
+  final StructType dataSchema;
+  final int[] dataOrdinals;
+  final List<String> partitionColumns;
+  final int[] partitionOrdinals;
+  final DataType[] partitionTypes;
+  final long maxRecordsPerFile;
+
+  FileWriterFactory(
+      OutputWriterFactory outputFactory,
+      SerializableConfiguration conf,
+      String stagingDir,
+      String writeId,
+      StructType dataSchema,
+      int[] dataOrdinals,
+      List<String> partitionColumns,
+      int[] partitionOrdinals,
+      DataType[] partitionTypes,
+      long maxRecordsPerFile) {
+    this.outputFactory = outputFactory;
+    this.conf = conf;
+    this.stagingDir = stagingDir;
+    this.writeId = writeId;
+    this.dataSchema = dataSchema;
+    this.dataOrdinals = dataOrdinals;
+    this.partitionColumns = List.copyOf(partitionColumns);
+    this.partitionOrdinals = partitionOrdinals;
+    this.partitionTypes = partitionTypes;
+    this.maxRecordsPerFile = maxRecordsPerFile;
+  }
+
+  @Override
+  public DataWriter<InternalRow> createWriter(int partitionId, long taskId) {
+    return new FileDataWriter(this, partitionId, taskId);
+  }
+
+  @Override
+  public DataWriter<InternalRow> createWriter(int partitionId, long taskId, long epochId) {
+    return new FileDataWriter(this, partitionId, taskId);
+  }
+}

@@ -1,0 +1,148 @@
+package io.tessera.file;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tessera.testing.FaultInjection;
+import io.tessera.testing.Names;
+import io.tessera.testing.SharedSpark;
+import io.tessera.testing.TestPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every write mode in every format, read back through the catalog and as plain files. */
+class FileTableIT {
+  static SparkSession spark;
+  String catalog;
+  Path warehouse;
+
+  @BeforeAll
+  static void start() {
+    spark = SharedSpark.session();
+    FaultInjection.register(spark);
+  }
+
+  @BeforeEach
+  void registerCatalog() {
+    catalog = Names.unique("files");
+    warehouse = TestPaths.newFolder("warehouse");
+    spark.conf().set("spark.sql.catalog." + catalog, FileCatalog.class.getName());
+    spark.conf().set("spark.sql.catalog." + catalog + ".warehouse", warehouse.toString());
+    spark.sql("CREATE NAMESPACE " + catalog + ".db");
+  }
+
+  static Dataset<Row> events(long from, long to) {
+    return spark
+        .range(from, to, 1, 3)
+        .selectExpr(
+            "id",
+            "concat('n', cast(id as string)) as name",
+            "concat('d', cast(id % 3 as string)) as day");
+  }
+
+  static List<String> expected(LongStream ids) {
+    return ids.sorted().mapToObj(i -> i + ",n" + i + ",d" + (i % 3)).collect(Collectors.toList());
+  }
+
+  static List<String> strings(Dataset<Row> df) {
+    return df
+        .selectExpr("cast(id as bigint) as id", "name", "day")
+        .orderBy("id")
+        .collectAsList()
+        .stream()
+        .map(r -> r.get(0) + "," + r.get(1) + "," + r.get(2))
+        .collect(Collectors.toList());
+  }
+
+  /** The table read by a plain Spark reader of the format, ignoring the commit log. */
+  List<String> plainRead(String format, String table) {
+    return strings(
+        spark
+            .read()
+            .format(format)
+            .schema("id BIGINT, name STRING, day STRING")
+            .load(warehouse.resolve("db").resolve(table).toString()));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"parquet", "orc", "json", "csv"})
+  void everyModeGivesExactContentsThroughCatalogAndPlainFiles(String format) throws Exception {
+    String t = catalog + ".db.t_" + format;
+    spark.sql(
+        "CREATE TABLE "
+            + t
+            + " (id BIGINT, name STRING, day STRING) USING "
+            + format
+            + " PARTITIONED BY (day)");
+
+    events(0, 30).writeTo(t).append();
+    List<String> want = expected(LongStream.range(0, 30));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+
+    events(100, 112).where("day = 'd1'").writeTo(t).overwrite(col("day").equalTo("d1"));
+    want =
+        expected(
+            LongStream.concat(
+                LongStream.range(0, 30).filter(i -> i % 3 != 1),
+                LongStream.range(100, 112).filter(i -> i % 3 == 1)));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+
+    events(200, 206).where("day = 'd2'").writeTo(t).overwritePartitions();
+    want =
+        expected(
+            LongStream.concat(
+                LongStream.range(0, 30).filter(i -> i % 3 == 0),
+                LongStream.concat(
+                    LongStream.range(100, 112).filter(i -> i % 3 == 1),
+                    LongStream.range(200, 206).filter(i -> i % 3 == 2))));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+
+    String view = Names.unique("src");
+    events(500, 504).createOrReplaceTempView(view);
+    spark.sql("INSERT OVERWRITE " + t + " SELECT * FROM " + view);
+    want = expected(LongStream.range(500, 504));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+    assertThat(stagingFiles("t_" + format)).isEmpty();
+  }
+
+  Path tableDir(String table) {
+    return warehouse.resolve("db").resolve(table);
+  }
+
+  List<Path> stagingFiles(String table) throws IOException {
+    Path staging = tableDir(table).resolve("_tessera/staging");
+    if (!Files.exists(staging)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.walk(staging)) {
+      return s.filter(Files::isRegularFile).toList();
+    }
+  }
+
+  List<String> dataFiles(String table) throws IOException {
+    Path root = tableDir(table);
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.filter(Files::isRegularFile)
+          .map(p -> root.relativize(p).toString())
+          .filter(p -> !p.startsWith("_tessera") && !p.contains("/.") && !p.startsWith("."))
+          .sorted()
+          .toList();
+    }
+  }
+}

@@ -41,6 +41,9 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   private final TableMetadata metadata;
   private final WriteMode mode;
 
+  /** The version this write's decisions are based on; later commits are checked for conflicts. */
+  private final long readVersion;
+
   FileWrite(
       FileTable table,
       LogicalWriteInfo info,
@@ -52,6 +55,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
     this.options = options;
     this.metadata = metadata;
     this.mode = mode;
+    this.readVersion = table.log().snapshot().version();
   }
 
   @Override
@@ -135,7 +139,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             table.log(),
             table.name(),
             mode,
-            table.log().snapshot().version(),
+            readVersion,
             staging,
             options.get(FileWriteOptions.CHECKPOINT_INTERVAL));
     return new Prepared(factory, committer);

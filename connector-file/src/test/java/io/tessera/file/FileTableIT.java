@@ -36,6 +36,7 @@ class FileTableIT {
 
   @BeforeEach
   void registerCatalog() {
+    spark = SharedSpark.session();
     catalog = Names.unique("files");
     warehouse = TestPaths.newFolder("warehouse");
     spark.conf().set("spark.sql.catalog." + catalog, FileCatalog.class.getName());

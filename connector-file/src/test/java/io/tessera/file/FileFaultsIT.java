@@ -1,0 +1,328 @@
+package io.tessera.file;
+
+import static org.apache.spark.sql.functions.lit;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.testing.FaultInjection;
+import io.tessera.testing.SharedSpark;
+import io.tessera.testing.TestPaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Failures, races, streaming replays and hostile input. */
+class FileFaultsIT {
+  static SparkSession spark;
+  static volatile CountDownLatch gate = new CountDownLatch(0);
+  String catalog;
+  Path warehouse;
+  FileTableIT helper = new FileTableIT();
+
+  @BeforeAll
+  static void start() {
+    spark = SharedSpark.session();
+    FaultInjection.register(spark);
+    spark
+        .udf()
+        .register(
+            "wait_gate",
+            (UDF1<Long, Long>)
+                id -> {
+                  gate.await(60, TimeUnit.SECONDS);
+                  return id;
+                },
+            DataTypes.LongType);
+  }
+
+  @BeforeEach
+  void registerCatalog() {
+    helper.registerCatalog();
+    catalog = helper.catalog;
+    warehouse = helper.warehouse;
+  }
+
+  String table(String name) throws Exception {
+    String t = catalog + ".db." + name;
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING, day STRING) PARTITIONED BY (day)");
+    return t;
+  }
+
+  List<String> rows(String t) {
+    return FileTableIT.strings(spark.table(t));
+  }
+
+  @Test
+  void taskFailingOnFirstAttemptLeavesNoDuplicates() throws Exception {
+    String t = table("retry");
+    FileTableIT.events(0, 300)
+        .selectExpr("fail_first_attempt(id, 77L) as id", "name", "day")
+        .writeTo(t)
+        .append();
+
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 300)));
+    assertThat(helper.dataFiles("retry")).hasSize(snapshotFiles("retry"));
+    assertThat(helper.stagingFiles("retry")).isEmpty();
+  }
+
+  @Test
+  void alwaysFailingTaskLeavesTableUnchangedInEveryMode() throws Exception {
+    String t = table("fail");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    List<String> before = rows(t);
+    List<String> filesBefore = helper.dataFiles("fail");
+    var failing =
+        FileTableIT.events(100, 400).selectExpr("fail_always(id, 250L) as id", "name", "day");
+
+    assertThatThrownBy(() -> failing.writeTo(t).append())
+        .hasStackTraceContaining("injected failure, id 250");
+    assertThatThrownBy(() -> failing.writeTo(t).overwrite(lit(true)))
+        .hasStackTraceContaining("injected failure");
+    assertThatThrownBy(() -> failing.writeTo(t).overwritePartitions())
+        .hasStackTraceContaining("injected failure");
+
+    assertThat(rows(t)).isEqualTo(before);
+    assertThat(helper.plainRead("parquet", "fail")).isEqualTo(before);
+    assertThat(helper.dataFiles("fail")).isEqualTo(filesBefore);
+    assertThat(helper.stagingFiles("fail")).isEmpty();
+  }
+
+  @Test
+  void strayFilesOfACrashedCommitAreInvisibleAndCleanedUp() throws Exception {
+    String t = table("crash");
+    FileTableIT.events(0, 9).writeTo(t).append();
+    List<String> before = rows(t);
+    // The on-disk state a driver leaves when it dies after moving its files into the partition
+    // folders but before creating the log entry: data files no entry references, plus staging.
+    Path root = helper.tableDir("crash");
+    String committed = helper.dataFiles("crash").get(0);
+    Path stray = root.resolve(committed).resolveSibling("part-99999-crashed.parquet");
+    Files.copy(root.resolve(committed), stray);
+    Path staged = Files.createDirectories(root.resolve("_tessera/staging/deadbeef/day=d0"));
+    Files.copy(root.resolve(committed), staged.resolve("part-0.parquet"));
+
+    assertThat(rows(t)).isEqualTo(before);
+    List<String> deleted =
+        spark
+            .sql(
+                "CALL " + catalog + ".system.cleanup(table => 'db.crash', older_than_minutes => 0)")
+            .as(Encoders.STRING())
+            .collectAsList();
+
+    assertThat(deleted)
+        .contains(
+            root.relativize(stray).toString(), "_tessera/staging/deadbeef/day=d0/part-0.parquet");
+    assertThat(Files.exists(stray)).isFalse();
+    assertThat(rows(t)).isEqualTo(before);
+    assertThat(helper.plainRead("parquet", "crash")).isEqualTo(before);
+    assertThat(helper.dataFiles("crash")).hasSize(snapshotFiles("crash"));
+  }
+
+  @Test
+  void concurrentAppendsBothLand() throws Exception {
+    String t = table("concurrent");
+    CompletableFuture<Void> a = CompletableFuture.runAsync(() -> append(t, 0, 500));
+    CompletableFuture<Void> b = CompletableFuture.runAsync(() -> append(t, 1000, 1500));
+    a.get(120, TimeUnit.SECONDS);
+    b.get(120, TimeUnit.SECONDS);
+
+    assertThat(rows(t))
+        .isEqualTo(
+            FileTableIT.expected(
+                LongStream.concat(LongStream.range(0, 500), LongStream.range(1000, 1500))));
+  }
+
+  private static void append(String t, long from, long to) {
+    try {
+      FileTableIT.events(from, to).writeTo(t).append();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void overwriteRacingAnAppendIsDetected() throws Exception {
+    String t = table("race");
+    FileTableIT.events(0, 10).writeTo(t).append();
+    gate = new CountDownLatch(1);
+    CompletableFuture<Void> overwrite =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                spark
+                    .range(500, 503, 1, 1)
+                    .selectExpr(
+                        "wait_gate(id) as id",
+                        "concat('n', cast(id as string)) as name",
+                        "'d0' as day")
+                    .writeTo(t)
+                    .overwrite(lit(true));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(1500); // the overwrite has started (read its version) and waits in its task
+    append(t, 20, 23);
+    gate.countDown();
+
+    assertThatThrownBy(() -> overwrite.get(120, TimeUnit.SECONDS))
+        .hasStackTraceContaining("[COMMIT_FAILED] Concurrent write to")
+        .hasStackTraceContaining("nothing was committed");
+    assertThat(rows(t))
+        .isEqualTo(
+            FileTableIT.expected(
+                LongStream.concat(LongStream.range(0, 10), LongStream.range(20, 23))));
+    assertThat(helper.dataFiles("race")).hasSize(snapshotFiles("race"));
+  }
+
+  @Test
+  void streamingReplayAfterCrashIsNotWrittenTwice() throws Exception {
+    Path path = TestPaths.newFolder("stream-table");
+    Path checkpoint = TestPaths.newFolder("stream-ckpt");
+    runStream(path, checkpoint, 100);
+    // Simulate a crash after the sink committed the last epoch but before Spark recorded it:
+    // remove the newest entry of the checkpoint's commit log, so the restart replays that epoch.
+    Path commits = checkpoint.resolve("commits");
+    Path last;
+    try (Stream<Path> s = Files.list(commits)) {
+      last =
+          s.filter(p -> p.getFileName().toString().matches("\\d+"))
+              .max(
+                  (x, y) ->
+                      Long.compare(
+                          Long.parseLong(x.getFileName().toString()),
+                          Long.parseLong(y.getFileName().toString())))
+              .orElseThrow();
+    }
+    Files.delete(last);
+    Files.deleteIfExists(commits.resolve("." + last.getFileName() + ".crc"));
+    long before = count(path);
+    runStream(path, checkpoint, before + 100);
+
+    List<Long> values =
+        spark
+            .read()
+            .format("tessera-file")
+            .load(path.toString())
+            .selectExpr("value")
+            .as(Encoders.LONG())
+            .collectAsList();
+    Set<Long> distinct = new TreeSet<>(values);
+    assertThat(values).hasSize(distinct.size());
+    assertThat(distinct).hasSize((int) (((TreeSet<Long>) distinct).last() + 1));
+  }
+
+  private static long count(Path path) {
+    return spark.read().format("tessera-file").load(path.toString()).count();
+  }
+
+  private static void runStream(Path path, Path checkpoint, long minRows) throws Exception {
+    StreamingQuery q =
+        spark
+            .readStream()
+            .format("rate")
+            .option("rowsPerSecond", "100")
+            .option("numPartitions", "2")
+            .load()
+            .selectExpr("value", "cast(value % 2 as string) as part")
+            .writeStream()
+            .format("tessera-file")
+            .option("path", path.toString())
+            .option("partitionBy", "part")
+            .option("checkpointLocation", checkpoint.toString())
+            .trigger(Trigger.ProcessingTime("300 milliseconds"))
+            .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!Files.exists(path.resolve("_tessera")) || count(path) < minRows) {
+      assertThat(System.nanoTime()).as("streaming progress").isLessThan(deadline);
+      Thread.sleep(200);
+    }
+    q.stop();
+  }
+
+  @Test
+  void hostilePartitionValuesStayInsideTheTable() throws Exception {
+    String t = table("hostile");
+    List<String> values = List.of("a/b", "../../escape", "x=y", "100%", "with space", "..");
+    spark
+        .createDataset(values, Encoders.STRING())
+        .selectExpr("cast(1 as bigint) as id", "'n' as name", "value as day")
+        .writeTo(t)
+        .append();
+
+    assertThat(spark.table(t).select("day").as(Encoders.STRING()).collectAsList())
+        .containsExactlyInAnyOrderElementsOf(values);
+    Path root = helper.tableDir("hostile");
+    try (Stream<Path> s = Files.walk(warehouse)) {
+      assertThat(
+              s.filter(Files::isRegularFile)
+                  .filter(p -> p.getFileName().toString().endsWith(".parquet")))
+          .allMatch(p -> p.startsWith(root));
+    }
+    assertThat(
+            helper.plainRead("parquet", "hostile").stream()
+                .map(r -> r.substring(r.lastIndexOf(',') + 1))
+                .collect(Collectors.toList()))
+        .containsExactlyInAnyOrderElementsOf(values);
+  }
+
+  @Test
+  void badInputFailsClearlyBeforeWriting() throws Exception {
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "CREATE TABLE " + catalog + ".db.c (id BIGINT, tags ARRAY<STRING>) USING csv"))
+        .hasMessageContaining(
+            "[UNSUPPORTED_TYPE] Column 'tags' has type ARRAY<STRING>, which format csv cannot store");
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "CREATE TABLE "
+                        + catalog
+                        + ".db.x (id BIGINT) TBLPROPERTIES (format = 'avro')"))
+        .hasMessageContaining(
+            "Option 'format' has value 'avro' but expects one of: parquet, orc, json, csv");
+    String t = table("strict");
+    assertThatThrownBy(
+            () -> spark.sql("SELECT 'x' as id, 'n' as name, 'd' as day").writeTo(t).append())
+        .hasMessageContaining("id");
+    assertThatThrownBy(
+            () -> FileTableIT.events(0, 3).writeTo(t).option("maxRecordsPerFil", "5").append())
+        .hasMessageContaining("did you mean 'maxRecordsPerFile'?");
+    assertThatThrownBy(
+            () ->
+                FileTableIT.events(0, 3)
+                    .writeTo(t)
+                    .overwrite(org.apache.spark.sql.functions.col("id").equalTo(1)))
+        .hasMessageContaining("overwrite");
+    assertThat(rows(t)).isEmpty();
+    assertThat(helper.dataFiles("strict")).isEmpty();
+  }
+
+  private int snapshotFiles(String table) {
+    return new io.tessera.file.log.TableLog(
+            new org.apache.hadoop.fs.Path(helper.tableDir(table).toString()),
+            spark.sessionState().newHadoopConf())
+        .snapshot()
+        .files()
+        .size();
+  }
+}

@@ -122,6 +122,36 @@ class FileTableIT {
     assertThat(stagingFiles("t_" + format)).isEmpty();
   }
 
+  @org.junit.jupiter.api.Test
+  void providerCreatesTableOnFirstWriteAndHonoursMaxRecordsPerFile() throws Exception {
+    Path path = TestPaths.newFolder("provider");
+    events(0, 40)
+        .write()
+        .format("tessera-file")
+        .option("path", path.toString())
+        .option("partitionBy", "day")
+        .option("format", "orc")
+        .option("maxRecordsPerFile", "5")
+        .mode("append")
+        .save();
+    events(40, 43)
+        .write()
+        .format("tessera-file")
+        .option("path", path.toString())
+        .mode("append")
+        .save();
+
+    assertThat(strings(spark.read().format("tessera-file").load(path.toString())))
+        .isEqualTo(expected(LongStream.range(0, 43)));
+    try (Stream<Path> s = Files.walk(path)) {
+      List<Path> orc =
+          s.filter(p -> p.toString().endsWith(".orc") && !p.toString().contains("_tessera"))
+              .toList();
+      // 40 rows over 3 days (14, 13, 13) at 5 rows per file: 3 + 3 + 3 files, then 3 more.
+      assertThat(orc).hasSize(12);
+    }
+  }
+
   Path tableDir(String table) {
     return warehouse.resolve("db").resolve(table);
   }

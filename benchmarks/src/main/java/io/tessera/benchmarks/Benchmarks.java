@@ -9,16 +9,16 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,kafka} (default: all available), sizes with {@code
- * -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are printed and
- * written to {@code benchmarks/results/<date>.md}.
+ * chosen with {@code -Dbench.workloads=jdbc,kafka,files} (default: all available), sizes with
+ * {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are printed
+ * and written to {@code benchmarks/results/<date>.md}.
  */
 public final class Benchmarks {
   private Benchmarks() {}
 
   public static void main(String[] args) throws Exception {
     List<String> workloads =
-        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka").split(","));
+        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka,files").split(","));
     int rounds = Math.max(3, Integer.getInteger("bench.rounds", 3));
     SparkSession spark =
         SparkSession.builder()
@@ -52,6 +52,10 @@ public final class Benchmarks {
       if (workloads.contains("kafka")) {
         long records = Long.getLong("bench.kafka.records", 1_000_000L);
         report.append(KafkaBenchmark.run(spark, records, rounds)).append("\n");
+      }
+      if (workloads.contains("files")) {
+        long rows = Long.getLong("bench.files.rows", 10_000_000L);
+        report.append(FileBenchmark.run(spark, rows, rounds)).append("\n");
       }
     } finally {
       spark.stop();

@@ -4,9 +4,10 @@ import io.tessera.common.metrics.TesseraMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.mapreduce.JobID;
@@ -41,7 +42,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
   private String currentStaged;
   private String currentTablePath;
   private Map<String, String> currentPartition;
-  private String currentPrefix;
+  private String[] currentValues;
   private long currentRows;
   private long rows;
   private long bytes;
@@ -73,18 +74,23 @@ final class FileDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void write(InternalRow row) throws IOException {
-    String prefix = "";
-    Map<String, String> partition = Map.of();
+    boolean samePartition = current != null;
+    String[] values = null;
     if (f.partitionOrdinals.length > 0) {
-      partition =
-          PartitionValues.of(row, f.partitionOrdinals, f.partitionTypes, f.partitionColumns);
-      prefix = PartitionPaths.of(f.partitionColumns, partition);
+      values = new String[f.partitionOrdinals.length];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = PartitionValues.text(row, f.partitionOrdinals[i], f.partitionTypes[i]);
+      }
+      samePartition = samePartition && Arrays.equals(values, currentValues);
     }
-    if (current == null
-        || !Objects.equals(prefix, currentPrefix)
-        || (f.maxRecordsPerFile > 0 && currentRows >= f.maxRecordsPerFile)) {
+    if (!samePartition || (f.maxRecordsPerFile > 0 && currentRows >= f.maxRecordsPerFile)) {
       closeCurrent();
-      open(prefix, partition);
+      Map<String, String> partition = new LinkedHashMap<>();
+      for (int i = 0; values != null && i < values.length; i++) {
+        partition.put(f.partitionColumns.get(i), values[i]);
+      }
+      currentValues = values;
+      open(PartitionPaths.of(f.partitionColumns, partition), partition);
     }
     dataRow.project(row);
     current.write(dataRow);
@@ -99,7 +105,6 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     currentTablePath = prefix + name;
     currentStaged = f.stagingDir + "/" + currentTablePath;
     currentPartition = partition;
-    currentPrefix = prefix;
     currentRows = 0;
     current = f.outputFactory.newInstance(currentStaged, f.dataSchema, context);
   }

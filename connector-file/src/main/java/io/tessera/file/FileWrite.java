@@ -78,7 +78,9 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
 
   @Override
   public Distribution requiredDistribution() {
-    return metadata.partitionColumns().isEmpty()
+    boolean cluster =
+        options.get(FileWriteOptions.DISTRIBUTION) == FileWriteOptions.Distribution.CLUSTER;
+    return metadata.partitionColumns().isEmpty() || !cluster
         ? Distributions.unspecified()
         : Distributions.clustered(partitionRefs());
   }

@@ -28,13 +28,36 @@ public final class FileWriteOptions {
   public static final OptionSpec<String> COMPRESSION =
       OptionSpec.string(
           "compression", null, "codec of the format writer (e.g. snappy, zstd, gzip)");
+
+  /** How rows are spread over tasks before writing a partitioned table. */
+  public enum Distribution {
+    /** Shuffle rows so each partition is written by one task: few, large files. */
+    CLUSTER,
+    /** No shuffle; each task sorts its rows and writes a file per partition it sees. */
+    NONE
+  }
+
+  public static final OptionSpec<Distribution> DISTRIBUTION =
+      OptionSpec.choice(
+          "distribution",
+          Distribution.class,
+          Distribution.CLUSTER,
+          "cluster: shuffle by partition columns so each partition gets few files; none: no"
+              + " shuffle (faster, up to one file per task and partition)");
   public static final OptionSpec<Integer> CHECKPOINT_INTERVAL =
       OptionSpec.intInRange(
           "checkpointInterval", 10, 1, 10_000, "write a log checkpoint every this many commits");
 
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-file")
-          .add(PATH, FORMAT, PARTITION_BY, MAX_RECORDS_PER_FILE, COMPRESSION, CHECKPOINT_INTERVAL)
+          .add(
+              PATH,
+              FORMAT,
+              PARTITION_BY,
+              DISTRIBUTION,
+              MAX_RECORDS_PER_FILE,
+              COMPRESSION,
+              CHECKPOINT_INTERVAL)
           .ignore("checkpointLocation")
           .build();
 }

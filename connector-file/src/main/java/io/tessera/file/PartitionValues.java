@@ -5,7 +5,6 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -224,15 +223,5 @@ final class PartitionValues implements Serializable {
       return new BigDecimal(text);
     }
     return Long.valueOf(text);
-  }
-
-  /** The partition values of a row as a map column -> text. */
-  static Map<String, String> of(
-      InternalRow row, int[] ordinals, DataType[] types, List<String> cols) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (int i = 0; i < ordinals.length; i++) {
-      out.put(cols.get(i), text(row, ordinals[i], types[i]));
-    }
-    return out;
   }
 }

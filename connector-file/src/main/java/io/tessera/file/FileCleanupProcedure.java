@@ -96,7 +96,6 @@ final class FileCleanupProcedure implements UnboundProcedure, BoundProcedure {
   }
 
   static List<String> cleanup(TableLog log, long cutoffMillis) {
-    Snapshot snap = log.snapshot();
     FileSystem fs = log.fs();
     String root = log.root().toUri().getPath();
     List<String> deleted = new ArrayList<>();
@@ -106,6 +105,8 @@ final class FileCleanupProcedure implements UnboundProcedure, BoundProcedure {
       while (files.hasNext()) {
         all.add(files.next());
       }
+      // Read the state after listing, so a file committed during the listing is known.
+      Snapshot snap = log.snapshot();
       for (LocatedFileStatus f : all) {
         String rel = f.getPath().toUri().getPath().substring(root.length() + 1);
         if (rel.startsWith(TableLog.META_DIR + "/log/") || f.getModificationTime() > cutoffMillis) {

@@ -95,6 +95,9 @@ final class FileCommitter {
             if (!fs.rename(new Path(s.stagedPath()), target)) {
               throw new IOException("Could not move " + s.stagedPath() + " to " + target);
             }
+            // A move keeps the old modification time; cleanup judges age by it, so make the
+            // file young until the entry naming it exists.
+            fs.setTimes(target, System.currentTimeMillis(), -1);
           }
           moved = true;
         }
@@ -112,6 +115,7 @@ final class FileCommitter {
                 removed,
                 epoch);
         if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
+          // Committed: from here on nothing may undo the moved files.
           for (String r : removed) {
             deleteQuietly(new Path(log.root(), r));
           }

@@ -117,7 +117,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
     }
     OutputWriterFactory outputFactory =
         FileFormats.of(metadata.format()).prepareWrite(spark, job, scalaOptions, dataSchema);
-    String writeId = UUID.randomUUID().toString().substring(0, 8);
+    String writeId = UUID.randomUUID().toString().replace("-", "");
     Path staging = new Path(new Path(new Path(table.log().root(), "_tessera"), "staging"), writeId);
     int[] dataOrdinals =
         java.util.Arrays.stream(dataSchema.fieldNames()).mapToInt(schema::fieldIndex).toArray();

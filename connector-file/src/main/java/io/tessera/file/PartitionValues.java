@@ -54,7 +54,9 @@ final class PartitionValues implements Serializable {
     if (row.isNullAt(ordinal)) {
       return null;
     } else if (type.equals(DataTypes.StringType)) {
-      return row.getUTF8String(ordinal).toString();
+      // Like Spark's own writer: an empty string is stored in the null partition folder.
+      String s = row.getUTF8String(ordinal).toString();
+      return s.isEmpty() ? null : s;
     } else if (type.equals(DataTypes.IntegerType)) {
       return Integer.toString(row.getInt(ordinal));
     } else if (type.equals(DataTypes.LongType)) {
@@ -125,20 +127,41 @@ final class PartitionValues implements Serializable {
     }
   }
 
-  /** Whether a file with partition {@code values} satisfies all {@code predicates}. */
+  /**
+   * Whether a file with partition {@code values} satisfies all {@code predicates}, with SQL's
+   * three-valued logic: only files for which the condition is TRUE (not unknown) are replaced.
+   */
   static boolean matches(Predicate[] predicates, Map<String, String> values, StructType schema) {
-    return Arrays.stream(predicates).allMatch(p -> eval(p, values, schema));
+    return Arrays.stream(predicates).allMatch(p -> Boolean.TRUE.equals(eval(p, values, schema)));
   }
 
-  private static boolean eval(Predicate p, Map<String, String> values, StructType schema) {
+  /** TRUE, FALSE, or null for unknown. */
+  private static Boolean eval(Predicate p, Map<String, String> values, StructType schema) {
     Expression[] c = p.children();
     switch (p.name()) {
       case "AND":
-        return eval((Predicate) c[0], values, schema) && eval((Predicate) c[1], values, schema);
+        {
+          Boolean a = eval((Predicate) c[0], values, schema);
+          Boolean b = eval((Predicate) c[1], values, schema);
+          if (Boolean.FALSE.equals(a) || Boolean.FALSE.equals(b)) {
+            return false;
+          }
+          return a == null || b == null ? null : true;
+        }
       case "OR":
-        return eval((Predicate) c[0], values, schema) || eval((Predicate) c[1], values, schema);
+        {
+          Boolean a = eval((Predicate) c[0], values, schema);
+          Boolean b = eval((Predicate) c[1], values, schema);
+          if (Boolean.TRUE.equals(a) || Boolean.TRUE.equals(b)) {
+            return true;
+          }
+          return a == null || b == null ? null : false;
+        }
       case "NOT":
-        return !eval((Predicate) c[0], values, schema);
+        {
+          Boolean a = eval((Predicate) c[0], values, schema);
+          return a == null ? null : !a;
+        }
       case "ALWAYS_TRUE":
         return true;
       case "ALWAYS_FALSE":
@@ -150,12 +173,19 @@ final class PartitionValues implements Serializable {
       case "IN":
         {
           Object left = value(c[0], values, schema);
+          if (left == null) {
+            return null;
+          }
+          boolean sawNull = false;
           for (int i = 1; i < c.length; i++) {
-            if (left != null && compare(left, value(c[i], values, schema)) == 0) {
+            Object v = value(c[i], values, schema);
+            if (v == null) {
+              sawNull = true;
+            } else if (compare(left, v) == 0) {
               return true;
             }
           }
-          return false;
+          return sawNull ? null : false;
         }
       default:
         {
@@ -165,7 +195,7 @@ final class PartitionValues implements Serializable {
             return a == null ? b == null : b != null && compare(a, b) == 0;
           }
           if (a == null || b == null) {
-            return false; // SQL: a comparison with NULL is not true
+            return null;
           }
           int cmp = compare(a, b);
           return switch (p.name()) {

@@ -92,7 +92,13 @@ final class JdbcBatchWrite implements BatchWrite {
     if (!atomic) {
       return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
     }
-    connector.execute(dialect.createStagingTable(staging, target));
+    try {
+      connector.execute(dialect.createStagingTable(staging, target));
+    } catch (RuntimeException e) {
+      // Spark does not call abort for a failure here; drop a half-made staging table ourselves.
+      dropStaging();
+      throw e;
+    }
     LOG.info(
         "tessera-jdbc: {} tasks will stage rows for {} in {}",
         info.numPartitions(),
@@ -130,54 +136,91 @@ final class JdbcBatchWrite implements BatchWrite {
         commitMillis.get());
   }
 
-  /** One transaction: apply the mode, copy the committed attempts' rows, commit. */
+  /**
+   * One transaction: apply the mode, copy the committed attempts' rows, check that every row the
+   * tasks reported is there (an UNLOGGED staging table is emptied by a PostgreSQL crash), commit.
+   */
   private void publish(List<JdbcCommitMessage> committed) {
     List<List<Long>> attemptChunks = chunks(committed);
-    try (Connection c = connector.open()) {
+    long expectedRows = committed.stream().mapToLong(JdbcCommitMessage::rows).sum();
+    Connection c = connector.open();
+    boolean published = false;
+    String sql = "";
+    try {
       c.setAutoCommit(false);
-      String sql = "";
+      for (Statement s : removals(attemptChunks)) {
+        sql = s.sql();
+        s.run(c);
+      }
+      String columns =
+          Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
+      long inserted = 0;
+      for (List<Long> chunk : attemptChunks) {
+        sql =
+            "INSERT INTO "
+                + target
+                + " ("
+                + columns
+                + ") SELECT "
+                + columns
+                + " FROM "
+                + staging
+                + " WHERE "
+                + attemptIn(chunk.size());
+        inserted += new Statement(sql, new ArrayList<>(chunk)).run(c);
+      }
+      if (inserted != expectedRows) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Publishing into "
+                + table.name()
+                + " found "
+                + inserted
+                + " staged rows but the tasks reported "
+                + expectedRows
+                + " (was the staging table "
+                + staging
+                + " emptied, e.g. by a database restart?); rolled back, the table is unchanged");
+      }
+      sql = "COMMIT";
       try {
-        for (Statement s : removals(attemptChunks)) {
-          sql = s.sql();
-          s.run(c);
-        }
-        String columns =
-            Arrays.stream(schema.fieldNames())
-                .map(dialect::quote)
-                .collect(Collectors.joining(", "));
-        for (List<Long> chunk : attemptChunks) {
-          sql =
-              "INSERT INTO "
-                  + target
-                  + " ("
-                  + columns
-                  + ") SELECT "
-                  + columns
-                  + " FROM "
-                  + staging
-                  + " WHERE "
-                  + attemptIn(chunk.size());
-          new Statement(sql, new ArrayList<>(chunk)).run(c);
-        }
         c.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
-        if (e instanceof SQLException se) {
-          throw new TesseraException(
-              TesseraError.COMMIT_FAILED,
-              "Publishing the write into "
-                  + table.name()
-                  + " failed and was rolled back; the table is unchanged: "
-                  + connector.redact(JdbcConnector.describe(se))
-                  + " [SQL: "
-                  + sql
-                  + "]",
-              connector.redactThrowable(se));
-        }
-        throw e;
+        published = true;
+      } catch (SQLException e) {
+        throw new TesseraException(
+            TesseraError.COMMIT_OUTCOME_UNKNOWN,
+            "The database did not confirm the commit of the write into "
+                + table.name()
+                + ": "
+                + connector.redact(JdbcConnector.describe(e))
+                + "; the write may or may not be visible: check the table before running it again",
+            connector.redactThrowable(e));
       }
     } catch (SQLException e) {
-      throw connector.sqlFailed("Closing the commit connection failed", "", e);
+      rollbackQuietly(c);
+      throw new TesseraException(
+          TesseraError.COMMIT_FAILED,
+          "Publishing the write into "
+              + table.name()
+              + " failed and was rolled back; the table is unchanged: "
+              + connector.redact(JdbcConnector.describe(e))
+              + " [SQL: "
+              + sql
+              + "]",
+          connector.redactThrowable(e));
+    } catch (RuntimeException e) {
+      if (!published) {
+        rollbackQuietly(c);
+      }
+      throw e;
+    } finally {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        LOG.warn(
+            "tessera-jdbc: closing the commit connection failed: {}",
+            connector.redact(e.getMessage()));
+      }
     }
   }
 
@@ -304,12 +347,13 @@ final class JdbcBatchWrite implements BatchWrite {
 
   /** A SQL statement with bound parameters. */
   private record Statement(String sql, List<Object> params) {
-    void run(Connection c) throws SQLException {
+    /** Runs the statement; returns the number of rows it changed. */
+    long run(Connection c) throws SQLException {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (int i = 0; i < params.size(); i++) {
           ps.setObject(i + 1, params.get(i));
         }
-        ps.executeUpdate();
+        return ps.executeUpdate();
       }
     }
   }

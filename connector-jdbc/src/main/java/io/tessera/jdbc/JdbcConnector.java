@@ -118,9 +118,21 @@ public final class JdbcConnector implements Serializable {
     return Redaction.redactThrowable(t, secrets());
   }
 
+  /** The password option and any password written into the URL itself. */
   private List<String> secrets() {
-    return password == null || password.isEmpty() ? List.of() : List.of(password);
+    List<String> out = new java.util.ArrayList<>();
+    if (password != null && !password.isEmpty()) {
+      out.add(password);
+    }
+    java.util.regex.Matcher m = URL_PASSWORD.matcher(url);
+    while (m.find()) {
+      out.add(m.group(1));
+    }
+    return out;
   }
+
+  private static final java.util.regex.Pattern URL_PASSWORD =
+      java.util.regex.Pattern.compile("(?i)password=([^&;]+)");
 
   @Override
   public String toString() {

@@ -43,6 +43,9 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
     } catch (SQLException e) {
       closeQuietly();
       throw connector.sqlFailed("Starting to load " + qualifiedTable + " failed", "", e);
+    } catch (RuntimeException e) {
+      closeQuietly();
+      throw e;
     }
   }
 

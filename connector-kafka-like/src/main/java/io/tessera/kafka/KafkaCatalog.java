@@ -173,7 +173,17 @@ public class KafkaCatalog implements TableCatalog {
               + adminConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
               + " failed: "
               + Redaction.redactText(String.valueOf(cause.getMessage()), secrets),
-          cause);
+          cause instanceof TopicExistsException
+              ? cause
+              : Redaction.redactThrowable(cause, secrets));
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new TesseraException(
+          TesseraError.CONNECTION_FAILED,
+          "Cannot create a Kafka admin client for "
+              + adminConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
+              + ": "
+              + Redaction.redactText(String.valueOf(e.getMessage()), secrets),
+          Redaction.redactThrowable(e, secrets));
     }
   }
 }

@@ -28,7 +28,7 @@ public final class Redaction {
   private static final Pattern SECRET_PAIR =
       Pattern.compile(
           "(?i)((?:password|passwd|secret|token|credential|access[._-]?key|apikey)\\s*[=:]\\s*)"
-              + "(\\Q*********(redacted)\\E|'[^']*'|\"[^\"]*\"|[^&;,\\s)]*)");
+              + "(\\Q*********(redacted)\\E|'[^']*'|\"[^\"]*\"|[^&;\\s]*)");
 
   /** {@code scheme://user:password@host} credentials inside URLs. */
   private static final Pattern URL_USERINFO = Pattern.compile("(://[^/:@\\s]+:)([^@/\\s]+)(@)");

@@ -34,6 +34,12 @@ class RedactionTest {
   }
 
   @Test
+  void passwordValuesAreRedactedUpToTheNextParameter() {
+    assertThat(Redaction.redactText("jdbc:h2:mem:x;USER=sa;PASSWORD=ab,c)d;MODE=x"))
+        .isEqualTo("jdbc:h2:mem:x;USER=sa;PASSWORD=" + Redaction.REDACTED + ";MODE=x");
+  }
+
+  @Test
   void redactsUrlUserInfoAndGivenValues() {
     assertThat(Redaction.redactText("mysql://bob:s3cr3t@host:3306/db"))
         .isEqualTo("mysql://bob:" + Redaction.REDACTED + "@host:3306/db");

@@ -105,12 +105,33 @@ public final class TableLog {
 
   /** Commits {@code entry}; false when its version was taken by another writer. */
   public boolean commit(LogEntry entry, Snapshot after, int checkpointInterval) {
-    boolean won = putIfAbsent(entryPath(entry.version()), json(entry));
+    byte[] bytes = json(entry);
+    boolean won;
+    try {
+      won = putIfAbsent(entryPath(entry.version()), bytes);
+    } catch (UncheckedIOException e) {
+      // The outcome of a failed create is unknown: the entry decides.
+      byte[] existing = read(entryPath(entry.version()));
+      if (existing == null) {
+        throw e;
+      }
+      won = java.util.Arrays.equals(existing, bytes);
+    }
     if (won
         && checkpointInterval > 0
         && entry.version() > 0
         && entry.version() % checkpointInterval == 0) {
-      writeCheckpoint(after);
+      try {
+        writeCheckpoint(after);
+      } catch (RuntimeException e) {
+        // The entry is committed; a missing checkpoint only makes the next read replay more.
+        org.slf4j.LoggerFactory.getLogger(TableLog.class)
+            .warn(
+                "tessera-file: checkpoint {} of {} not written: {}",
+                entry.version(),
+                root,
+                e.toString());
+      }
     }
     return won;
   }
@@ -130,7 +151,11 @@ public final class TableLog {
 
   private long lastCheckpoint() {
     byte[] b = read(new Path(logDir, "_last_checkpoint"));
-    return b == null ? -1 : Long.parseLong(new String(b, StandardCharsets.UTF_8).trim());
+    try {
+      return b == null ? -1 : Long.parseLong(new String(b, StandardCharsets.UTF_8).trim());
+    } catch (NumberFormatException e) {
+      return -1; // a pointer caught mid-write: replay from the start instead
+    }
   }
 
   Path entryPath(long version) {
@@ -170,7 +195,7 @@ public final class TableLog {
         java.nio.file.Path dest = java.nio.file.Path.of(target.toUri());
         java.nio.file.Path tmp =
             dest.resolveSibling("." + dest.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        Files.write(tmp, bytes);
+        writeSynced(tmp, bytes);
         try {
           Files.createLink(dest, tmp);
           return true;
@@ -207,11 +232,30 @@ public final class TableLog {
         Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return;
       }
-      try (OutputStream out = fs.create(target, true)) {
+      Path tmp =
+          new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+      try (OutputStream out = fs.create(tmp, false)) {
         out.write(bytes);
       }
+      FileContext.getFileContext(target.toUri(), conf)
+          .rename(tmp, target, Options.Rename.OVERWRITE);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + target, e);
+    }
+  }
+
+  /** Writes and forces {@code bytes} to disk, so a linked entry is never empty after a crash. */
+  private static void writeSynced(java.nio.file.Path file, byte[] bytes) throws IOException {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(
+            file,
+            java.nio.file.StandardOpenOption.CREATE_NEW,
+            java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
     }
   }
 

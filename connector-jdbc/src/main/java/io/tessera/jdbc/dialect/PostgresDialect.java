@@ -6,9 +6,11 @@ import java.util.List;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * PostgreSQL: DDL is transactional, TRUNCATE is transactional, and rows are loaded with COPY
- * through pgjdbc's {@code CopyManager}, into UNLOGGED staging tables (the staged copy never needs
- * crash safety: a crashed write is simply not published).
+ * PostgreSQL: DDL is transactional; rows are loaded with COPY through pgjdbc's {@code CopyManager},
+ * into UNLOGGED staging tables (the staged copy never needs crash safety: a crashed write is simply
+ * not published, and the publish checks the row count). Replacing rows uses DELETE, not TRUNCATE:
+ * TRUNCATE is not MVCC-safe (a snapshot taken before it would see an empty table) and would lock
+ * out readers for the whole publish.
  */
 public class PostgresDialect extends JdbcDialect {
   private static final long serialVersionUID = 1L;
@@ -47,12 +49,6 @@ public class PostgresDialect extends JdbcDialect {
             + qualifiedTarget
             + " WITH NO DATA",
         addAttemptColumn(qualifiedStaging));
-  }
-
-  /** TRUNCATE is transactional in PostgreSQL and much faster than DELETE. */
-  @Override
-  public String deleteAll(String qualifiedTable) {
-    return "TRUNCATE TABLE " + qualifiedTable;
   }
 
   @Override

@@ -117,6 +117,6 @@ class JdbcDialectTest {
                 "CREATE UNLOGGED TABLE \"s\".\"stg\" AS SELECT * FROM \"s\".\"t\" WITH NO DATA",
                 "ALTER TABLE \"s\".\"stg\" ADD COLUMN \"__tessera_attempt\" BIGINT"));
     assertThat(MARIA.deleteAll("`t`")).isEqualTo("DELETE FROM `t`");
-    assertThat(PG.deleteAll("\"t\"")).isEqualTo("TRUNCATE TABLE \"t\"");
+    assertThat(PG.deleteAll("\"t\"")).isEqualTo("DELETE FROM \"t\"");
   }
 }

@@ -6,15 +6,38 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs contenders alternately, N rounds, verifying the row count after every run, and prints best /
- * min / median / max seconds, rows per second and the ratio of each best time to the baseline's
+ * Runs contenders alternately, N rounds, verifying the row count after every run, and reports best
+ * / min / median / max seconds, rows per second and the ratio of each best time to the baseline's
  * best (the first contender).
  */
 final class BenchmarkRunner {
   private BenchmarkRunner() {}
 
-  static String run(String title, long rows, int rounds, List<Contender> contenders)
+  /** One contender's timings. */
+  record Line(
+      String name, double best, double median, double max, double rowsPerSecond, double ratio) {}
+
+  /** One workload's results. */
+  record Result(String title, List<Line> lines) {
+    String markdown() {
+      StringBuilder table = new StringBuilder();
+      table.append("### ").append(title).append("\n\n");
+      table.append(
+          "| contender | best s | min / median / max s | rows/s (best) | best vs baseline |\n"
+              + "|---|---:|---:|---:|---:|\n");
+      for (Line l : lines) {
+        table.append(
+            String.format(
+                "| %s | %.2f | %.2f / %.2f / %.2f | %,.0f | %.2fx |%n",
+                l.name(), l.best(), l.best(), l.median(), l.max(), l.rowsPerSecond(), l.ratio()));
+      }
+      return table.toString();
+    }
+  }
+
+  static Result run(String title, long rows, int rounds, List<Contender> contenders)
       throws Exception {
+    System.out.println("== " + title);
     Map<String, List<Double>> seconds = new LinkedHashMap<>();
     contenders.forEach(c -> seconds.put(c.name(), new ArrayList<>()));
     for (int round = 1; round <= rounds; round++) {
@@ -36,34 +59,27 @@ final class BenchmarkRunner {
                   + ")");
         }
         seconds.get(c.name()).add(s);
-        System.out.printf("  round %d  %-44s %8.2f s%n", round, c.name(), s);
+        System.out.printf("  round %d  %-60s %8.2f s%n", round, c.name(), s);
       }
     }
-    StringBuilder table = new StringBuilder();
-    table.append("### ").append(title).append("\n\n");
-    table.append(
-        "| contender | best s | min / median / max s | rows/s (best) | best vs baseline |\n"
-            + "|---|---:|---:|---:|---:|\n");
-    double baseline = best(seconds.get(contenders.get(0).name()));
+    List<Line> lines = new ArrayList<>();
+    double baseline = -1;
     for (Map.Entry<String, List<Double>> e : seconds.entrySet()) {
       List<Double> sorted = new ArrayList<>(e.getValue());
       sorted.sort(Double::compare);
       double best = sorted.get(0);
-      table.append(
-          String.format(
-              "| %s | %.2f | %.2f / %.2f / %.2f | %,.0f | %.2fx |%n",
+      if (baseline < 0) {
+        baseline = best;
+      }
+      lines.add(
+          new Line(
               e.getKey(),
               best,
-              sorted.get(0),
               sorted.get(sorted.size() / 2),
               sorted.get(sorted.size() - 1),
               rows / best,
               baseline / best));
     }
-    return table.toString();
-  }
-
-  private static double best(List<Double> s) {
-    return s.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    return new Result(title, lines);
   }
 }

@@ -9,16 +9,16 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,kafka,files} (default: all available), sizes with
- * {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are printed
- * and written to {@code benchmarks/results/<date>.md}.
+ * chosen with {@code -Dbench.workloads=jdbc,kafka,files,scaling} (default: all available), sizes
+ * with {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are
+ * printed and written to {@code benchmarks/results/<date>.md}.
  */
 public final class Benchmarks {
   private Benchmarks() {}
 
   public static void main(String[] args) throws Exception {
     List<String> workloads =
-        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka,files").split(","));
+        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka,files,scaling").split(","));
     int rounds = Math.max(3, Integer.getInteger("bench.rounds", 3));
     SparkSession spark =
         SparkSession.builder()
@@ -44,18 +44,30 @@ public final class Benchmarks {
         .append(", best of ")
         .append(rounds)
         .append(" alternating rounds.\n\n");
+    List<BenchmarkRunner.Result> charted = new java.util.ArrayList<>();
     try {
       if (workloads.contains("jdbc")) {
         long rows = Long.getLong("bench.jdbc.rows", 2_000_000L);
-        report.append(JdbcBenchmark.run(spark, rows, rounds)).append("\n");
+        charted.add(JdbcBenchmark.run(spark, rows, rounds, true));
       }
       if (workloads.contains("kafka")) {
         long records = Long.getLong("bench.kafka.records", 1_000_000L);
-        report.append(KafkaBenchmark.run(spark, records, rounds)).append("\n");
+        charted.add(KafkaBenchmark.run(spark, records, rounds));
       }
       if (workloads.contains("files")) {
         long rows = Long.getLong("bench.files.rows", 10_000_000L);
-        report.append(FileBenchmark.run(spark, rows, rounds)).append("\n");
+        charted.addAll(FileBenchmark.run(spark, rows, rounds, true));
+      }
+      charted.forEach(r -> report.append(r.markdown()).append("\n"));
+      if (workloads.contains("files")) {
+        report.append(FileBenchmark.commitOfThousandFiles(spark, rounds)).append("\n");
+      }
+      if (workloads.contains("scaling")) {
+        report.append("## Scaling\n\n");
+        for (long n : new long[] {100_000L, 1_000_000L, 10_000_000L}) {
+          report.append(JdbcBenchmark.run(spark, n, rounds, false).markdown()).append("\n");
+          report.append(FileBenchmark.run(spark, n, rounds, false).get(0).markdown()).append("\n");
+        }
       }
     } finally {
       spark.stop();
@@ -64,6 +76,11 @@ public final class Benchmarks {
     System.out.println(report);
     Path dir = Files.createDirectories(Path.of(System.getProperty("bench.results", "results")));
     Path file = dir.resolve(LocalDate.now() + ".md");
+    if (!charted.isEmpty()) {
+      Path png = dir.resolve(LocalDate.now() + ".png");
+      Charts.write(charted, png);
+      report.append("![ratios](").append(png.getFileName()).append(")\n");
+    }
     Files.writeString(file, report.toString());
     System.out.println("Written to " + file.toAbsolutePath());
     System.exit(0); // the in-process Kafka broker keeps non-daemon threads

@@ -21,7 +21,8 @@ final class FileBenchmark {
 
   private FileBenchmark() {}
 
-  static String run(SparkSession spark, long rows, int rounds) throws Exception {
+  static List<BenchmarkRunner.Result> run(
+      SparkSession spark, long rows, int rounds, boolean partitioned) throws Exception {
     Path base = Files.createDirectories(Path.of("target", "bench-files").toAbsolutePath());
     Dataset<Row> df =
         spark
@@ -35,7 +36,7 @@ final class FileBenchmark {
             .cache();
     df.count();
     try {
-      String unpartitioned =
+      BenchmarkRunner.Result unpartitioned =
           BenchmarkRunner.run(
               String.format("Parquet, %,d rows x 5 columns, unpartitioned, local[2]", rows),
               rows,
@@ -54,7 +55,10 @@ final class FileBenchmark {
                               .option("path", p)
                               .mode("append")
                               .save())));
-      String partitioned =
+      if (!partitioned) {
+        return List.of(unpartitioned);
+      }
+      BenchmarkRunner.Result partitionedResult =
           BenchmarkRunner.run(
               String.format(
                   "Parquet, %,d rows x 5 columns, partitioned by a 30-value column, local[2]",
@@ -69,7 +73,7 @@ final class FileBenchmark {
                       false,
                       p -> df.write().partitionBy("bucket").parquet(p)),
                   contender(
-                      "Tessera tessera-file partitionBy=bucket",
+                      "Tessera tessera-file partitionBy=bucket (default distribution=cluster)",
                       base,
                       spark,
                       true,
@@ -79,9 +83,101 @@ final class FileBenchmark {
                               .option("path", p)
                               .option("partitionBy", "bucket")
                               .mode("append")
+                              .save()),
+                  contender(
+                      "Tessera tessera-file partitionBy=bucket distribution=none",
+                      base,
+                      spark,
+                      true,
+                      p ->
+                          df.write()
+                              .format("tessera-file")
+                              .option("path", p)
+                              .option("partitionBy", "bucket")
+                              .option("distribution", "none")
+                              .mode("append")
                               .save())));
-      return unpartitioned + "\n" + partitioned;
+      return List.of(unpartitioned, partitionedResult);
     } finally {
+      df.unpersist();
+      deleteTree(base);
+    }
+  }
+
+  /**
+   * The cost of the driver-side commit itself: 1,000,000 rows written as 1,000 files
+   * (maxRecordsPerFile=1000). Total times for both writers, plus Tessera's commit time (move 1,000
+   * files + one log entry) read from its {@code tesseraCommitDurationMs} SQL metric.
+   */
+  static String commitOfThousandFiles(SparkSession spark, int rounds) throws Exception {
+    long rows = 1_000_000;
+    Path base = Files.createDirectories(Path.of("target", "bench-files-1000").toAbsolutePath());
+    Dataset<Row> df = spark.range(0, rows, 1, 2).selectExpr("id", "id * 2 as v").cache();
+    df.count();
+    List<Long> commitMs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.spark.sql.util.QueryExecutionListener listener =
+        new org.apache.spark.sql.util.QueryExecutionListener() {
+          @Override
+          public void onSuccess(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
+            collect(qe.executedPlan());
+          }
+
+          private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
+                .forEach(
+                    (k, v) -> {
+                      if (k.equals("tesseraCommitDurationMs")) {
+                        commitMs.add(v.value());
+                      }
+                    });
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
+          }
+
+          @Override
+          public void onFailure(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
+        };
+    spark.listenerManager().register(listener);
+    try {
+      BenchmarkRunner.Result r =
+          BenchmarkRunner.run(
+              "Parquet, 1,000,000 rows as 1,000 files (maxRecordsPerFile=1000), local[2]",
+              rows,
+              rounds,
+              List.of(
+                  contender(
+                      "Spark df.write.parquet",
+                      base,
+                      spark,
+                      false,
+                      p -> df.write().option("maxRecordsPerFile", "1000").parquet(p)),
+                  contender(
+                      "Tessera tessera-file",
+                      base,
+                      spark,
+                      true,
+                      p ->
+                          df.write()
+                              .format("tessera-file")
+                              .option("path", p)
+                              .option("maxRecordsPerFile", "1000")
+                              .mode("append")
+                              .save())));
+      Thread.sleep(1000); // listener events are asynchronous
+      List<Long> sorted = new java.util.ArrayList<>(commitMs);
+      sorted.sort(null);
+      return r.markdown()
+          + String.format(
+              "%nTessera's driver commit of the 1,000 files (move + one log entry), from its"
+                  + " tesseraCommitDurationMs metric: min %d ms, median %d ms, max %d ms over %d"
+                  + " runs.%n",
+              sorted.get(0),
+              sorted.get(sorted.size() / 2),
+              sorted.get(sorted.size() - 1),
+              sorted.size());
+    } finally {
+      spark.listenerManager().unregister(listener);
       df.unpersist();
       deleteTree(base);
     }

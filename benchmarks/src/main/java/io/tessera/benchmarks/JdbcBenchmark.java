@@ -20,7 +20,8 @@ import org.apache.spark.sql.SparkSession;
 final class JdbcBenchmark {
   private JdbcBenchmark() {}
 
-  static String run(SparkSession spark, long rows, int rounds) throws Exception {
+  static BenchmarkRunner.Result run(
+      SparkSession spark, long rows, int rounds, boolean withReferences) throws Exception {
     String url = env("TESSERA_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test");
     String user = env("TESSERA_POSTGRESQL_USER", "root");
     String password = env("TESSERA_POSTGRESQL_PASSWORD", "");
@@ -33,7 +34,8 @@ final class JdbcBenchmark {
         "CREATE SCHEMA " + schema);
     String columns =
         "(id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ, flag BOOLEAN)";
-    for (String t : List.of("spark_default", "spark_tuned", "tessera_atomic", "tessera_direct")) {
+    for (String t :
+        List.of("spark_default", "spark_tuned", "tessera_atomic", "tessera_direct", "copy_limit")) {
       exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
     }
 
@@ -63,38 +65,55 @@ final class JdbcBenchmark {
     tuned.setProperty("batchsize", "10000");
 
     List<Contender> contenders =
-        List.of(
-            contender(
-                "Spark df.write.jdbc (default)",
-                url,
-                user,
-                password,
-                schema + ".spark_default",
-                () -> df.write().mode(SaveMode.Append).jdbc(url, schema + ".spark_default", props)),
-            contender(
-                "Spark df.write.jdbc (reWriteBatchedInserts, batchsize=10000)",
-                url,
-                user,
-                password,
-                schema + ".spark_tuned",
-                () -> df.write().mode(SaveMode.Append).jdbc(url, schema + ".spark_tuned", tuned)),
-            contender(
-                "Tessera commit=atomic (COPY + staging)",
-                url,
-                user,
-                password,
-                schema + ".tessera_atomic",
-                () -> df.writeTo("bench." + schema + ".tessera_atomic").append()),
-            contender(
-                "Tessera commit=direct (COPY)",
-                url,
-                user,
-                password,
-                schema + ".tessera_direct",
-                () ->
-                    df.writeTo("bench." + schema + ".tessera_direct")
-                        .option("commit", "direct")
-                        .append()));
+        new java.util.ArrayList<>(
+            List.of(
+                contender(
+                    "Spark df.write.jdbc (default)",
+                    url,
+                    user,
+                    password,
+                    schema + ".spark_default",
+                    () ->
+                        df.write()
+                            .mode(SaveMode.Append)
+                            .jdbc(url, schema + ".spark_default", props)),
+                contender(
+                    "Spark df.write.jdbc (reWriteBatchedInserts, batchsize=10000)",
+                    url,
+                    user,
+                    password,
+                    schema + ".spark_tuned",
+                    () ->
+                        df.write().mode(SaveMode.Append).jdbc(url, schema + ".spark_tuned", tuned)),
+                contender(
+                    "Tessera commit=atomic (COPY + staging)",
+                    url,
+                    user,
+                    password,
+                    schema + ".tessera_atomic",
+                    () -> df.writeTo("bench." + schema + ".tessera_atomic").append()),
+                contender(
+                    "Tessera commit=direct (COPY)",
+                    url,
+                    user,
+                    password,
+                    schema + ".tessera_direct",
+                    () ->
+                        df.writeTo("bench." + schema + ".tessera_direct")
+                            .option("commit", "direct")
+                            .append())));
+    if (withReferences) {
+      contenders.add(
+          contender(
+              "Physical limit: pgjdbc CopyManager, 2 threads, no Spark",
+              url,
+              user,
+              password,
+              schema + ".copy_limit",
+              () -> copyLimit(url, user, password, schema + ".copy_limit", rows)));
+    } else {
+      contenders.removeIf(c -> !c.name().contains("default") && !c.name().contains("atomic"));
+    }
     try {
       return BenchmarkRunner.run(
           String.format("PostgreSQL append, %,d rows x 5 columns, local[2]", rows),
@@ -104,6 +123,61 @@ final class JdbcBenchmark {
     } finally {
       df.unpersist();
       exec(url, user, password, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+  }
+
+  /** The same rows sent with COPY from two plain threads: what the database can take. */
+  static void copyLimit(String url, String user, String password, String table, long rows)
+      throws Exception {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<Long>> parts = new java.util.ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        long from = t * rows / 2;
+        long to = (t + 1) * rows / 2;
+        parts.add(pool.submit(() -> copyRange(url, user, password, table, from, to)));
+      }
+      for (java.util.concurrent.Future<Long> f : parts) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static long copyRange(
+      String url, String user, String password, String table, long from, long to) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, user, password)) {
+      org.postgresql.copy.CopyIn in =
+          c.unwrap(org.postgresql.PGConnection.class)
+              .getCopyAPI()
+              .copyIn("COPY " + table + " FROM STDIN");
+      java.util.Random random = new java.util.Random(from);
+      StringBuilder sb = new StringBuilder(1 << 16);
+      for (long id = from; id < to; id++) {
+        String digits = Long.toString(id);
+        sb.append(id).append("\tcustomer-");
+        for (int pad = digits.length(); pad < 11; pad++) {
+          sb.append('0');
+        }
+        sb.append(digits)
+            .append('\t')
+            .append(random.nextDouble() * 1000)
+            .append('\t')
+            .append(java.time.Instant.ofEpochSecond(1_700_000_000L + id))
+            .append('\t')
+            .append(id % 2 == 0 ? 't' : 'f')
+            .append('\n');
+        if (sb.length() > 60_000) {
+          byte[] b = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          in.writeToCopy(b, 0, b.length);
+          sb.setLength(0);
+        }
+      }
+      byte[] b = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      in.writeToCopy(b, 0, b.length);
+      return in.endCopy();
     }
   }
 

@@ -24,7 +24,7 @@ final class KafkaBenchmark {
 
   private KafkaBenchmark() {}
 
-  static String run(SparkSession spark, long records, int rounds) throws Exception {
+  static BenchmarkRunner.Result run(SparkSession spark, long records, int rounds) throws Exception {
     KafkaBroker broker = KafkaBroker.shared();
     String servers = broker.bootstrapServers();
     Dataset<Row> df =
@@ -71,6 +71,10 @@ final class KafkaBenchmark {
                         .mode("append")
                         .save()),
             contender(
+                "Reference: plain KafkaProducer, 2 threads, linger.ms=10 batch.size=262144, no Spark",
+                broker,
+                topic -> plainProducer(broker, topic, records)),
+            contender(
                 "Tessera defaults (linger.ms=10 batch.size=262144)",
                 broker,
                 topic ->
@@ -90,6 +94,59 @@ final class KafkaBenchmark {
     } finally {
       df.unpersist();
     }
+  }
+
+  /** The same records from two plain producer threads: what the broker can take. */
+  static void plainProducer(KafkaBroker broker, String topic, long records) throws Exception {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<?>> parts = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        long from = t * records / 2;
+        long to = (t + 1) * records / 2;
+        parts.add(
+            pool.submit(
+                () -> {
+                  Map<String, Object> config = broker.producerConfig();
+                  config.put("linger.ms", "10");
+                  config.put("batch.size", "262144");
+                  config.put("buffer.memory", "67108864");
+                  config.put("acks", "all");
+                  config.put("enable.idempotence", "true");
+                  byte[] x = "x".repeat(90).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                  try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                      new org.apache.kafka.clients.producer.KafkaProducer<>(config)) {
+                    for (long id = from; id < to; id++) {
+                      byte[] key = pad10(id);
+                      byte[] value = new byte[100];
+                      System.arraycopy(x, 0, value, 0, 90);
+                      System.arraycopy(key, 0, value, 90, 10);
+                      producer.send(
+                          new org.apache.kafka.clients.producer.ProducerRecord<>(
+                              topic, key, value));
+                    }
+                    producer.flush();
+                  }
+                  return null;
+                }));
+      }
+      for (java.util.concurrent.Future<?> f : parts) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static byte[] pad10(long id) {
+    byte[] b = new byte[10];
+    long v = id;
+    for (int i = 9; i >= 0; i--) {
+      b[i] = (byte) ('0' + (v % 10));
+      v /= 10;
+    }
+    return b;
   }
 
   interface Body {

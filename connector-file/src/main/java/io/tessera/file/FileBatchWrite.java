@@ -9,10 +9,13 @@ import org.apache.spark.sql.connector.write.WriterCommitMessage;
 /** Driver side of a batch write: one log entry on commit, staged files dropped on abort. */
 final class FileBatchWrite implements BatchWrite {
   private final Supplier<FileWrite.Prepared> prepare;
+  private final java.util.concurrent.atomic.AtomicLong commitMillis;
   private FileWrite.Prepared prepared;
 
-  FileBatchWrite(Supplier<FileWrite.Prepared> prepare) {
+  FileBatchWrite(
+      Supplier<FileWrite.Prepared> prepare, java.util.concurrent.atomic.AtomicLong commitMillis) {
     this.prepare = prepare;
+    this.commitMillis = commitMillis;
   }
 
   @Override
@@ -23,7 +26,9 @@ final class FileBatchWrite implements BatchWrite {
 
   @Override
   public void commit(WriterCommitMessage[] messages) {
+    long start = System.nanoTime();
     prepared.committer().commit(messages, null);
+    commitMillis.set((System.nanoTime() - start) / 1_000_000);
   }
 
   @Override

@@ -44,6 +44,9 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   /** The version this write's decisions are based on; later commits are checked for conflicts. */
   private final long readVersion;
 
+  private final java.util.concurrent.atomic.AtomicLong commitMillis =
+      new java.util.concurrent.atomic.AtomicLong(-1);
+
   FileWrite(
       FileTable table,
       LogicalWriteInfo info,
@@ -151,7 +154,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
 
   @Override
   public BatchWrite toBatch() {
-    return new FileBatchWrite(this::prepare);
+    return new FileBatchWrite(this::prepare, commitMillis);
   }
 
   @Override
@@ -162,6 +165,14 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   @Override
   public CustomMetric[] supportedCustomMetrics() {
     return TesseraMetrics.supported();
+  }
+
+  @Override
+  public org.apache.spark.sql.connector.metric.CustomTaskMetric[] reportDriverMetrics() {
+    long ms = commitMillis.get();
+    return ms < 0
+        ? new org.apache.spark.sql.connector.metric.CustomTaskMetric[0]
+        : TesseraMetrics.driverMetrics(ms);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.tessera.file;
 
 import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
+import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.file.log.LogEntry;
 import io.tessera.file.log.TableLog;
 import io.tessera.file.log.TableMetadata;
@@ -9,7 +10,6 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -278,21 +278,11 @@ public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
 
   @Override
   public UnboundProcedure loadProcedure(Identifier ident) {
-    if (Arrays.equals(ident.namespace(), new String[] {"system"})
-        && ident.name().equals(FileCleanupProcedure.NAME)) {
-      return new FileCleanupProcedure(this);
-    }
-    throw new UnsupportedOperationException(
-        "tessera-file has no procedure "
-            + ident
-            + "; available: system."
-            + FileCleanupProcedure.NAME);
+    return CleanupProcedure.load(ident, "tessera-file", () -> new FileCleanupProcedure(this));
   }
 
   @Override
   public Identifier[] listProcedures(String[] namespace) {
-    return Arrays.equals(namespace, new String[] {"system"})
-        ? new Identifier[] {Identifier.of(namespace, FileCleanupProcedure.NAME)}
-        : new Identifier[0];
+    return CleanupProcedure.list(namespace);
   }
 }

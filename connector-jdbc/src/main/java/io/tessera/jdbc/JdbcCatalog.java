@@ -3,6 +3,7 @@ package io.tessera.jdbc;
 import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.jdbc.dialect.JdbcDialects;
 import java.sql.Connection;
@@ -256,22 +257,12 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
 
   @Override
   public UnboundProcedure loadProcedure(Identifier ident) {
-    if (Arrays.equals(ident.namespace(), new String[] {"system"})
-        && ident.name().equals(CleanupStagingProcedure.NAME)) {
-      return new CleanupStagingProcedure(this);
-    }
-    throw new UnsupportedOperationException(
-        "tessera-jdbc has no procedure "
-            + ident
-            + "; available: system."
-            + CleanupStagingProcedure.NAME);
+    return CleanupProcedure.load(ident, "tessera-jdbc", () -> new CleanupStagingProcedure(this));
   }
 
   @Override
   public Identifier[] listProcedures(String[] namespace) {
-    return Arrays.equals(namespace, new String[] {"system"})
-        ? new Identifier[] {Identifier.of(namespace, CleanupStagingProcedure.NAME)}
-        : new Identifier[0];
+    return CleanupProcedure.list(namespace);
   }
 
   /** Tessera staging tables in {@code schema}, whatever their age. */

@@ -3,7 +3,7 @@ package io.tessera.file;
 import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
-import io.tessera.common.write.WriteModeChoice;
+import io.tessera.common.write.ModeChoosingWriteBuilder;
 import io.tessera.file.log.LogEntry;
 import io.tessera.file.log.Snapshot;
 import io.tessera.file.log.TableMetadata;
@@ -13,32 +13,22 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
 import org.apache.spark.sql.connector.write.LogicalWriteInfo;
-import org.apache.spark.sql.connector.write.SupportsDynamicOverwrite;
-import org.apache.spark.sql.connector.write.SupportsOverwriteV2;
 import org.apache.spark.sql.connector.write.Write;
-import org.apache.spark.sql.connector.write.WriteBuilder;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Decides a file write once: mode, options, and (for a new provider path) the table itself. */
-public class FileWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOverwrite {
+public class FileWriteBuilder extends ModeChoosingWriteBuilder {
   private static final Logger LOG = LoggerFactory.getLogger(FileWriteBuilder.class);
 
   private final FileTable table;
   private final LogicalWriteInfo info;
-  private final WriteModeChoice mode = new WriteModeChoice();
 
   FileWriteBuilder(FileTable table, LogicalWriteInfo info) {
     this.table = table;
     this.info = info;
-  }
-
-  @Override
-  public WriteBuilder truncate() {
-    mode.truncate();
-    return this;
   }
 
   @Override
@@ -58,18 +48,6 @@ public class FileWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOve
   }
 
   @Override
-  public WriteBuilder overwrite(Predicate[] predicates) {
-    mode.overwrite(predicates);
-    return this;
-  }
-
-  @Override
-  public WriteBuilder overwriteDynamicPartitions() {
-    mode.dynamicOverwrite();
-    return this;
-  }
-
-  @Override
   public Write build() {
     Map<String, String> merged = new LinkedHashMap<>(table.options());
     merged.putAll(info.options().asCaseSensitiveMap());
@@ -84,7 +62,7 @@ public class FileWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOve
       }
     }
     FileFormats.checkSupported(metadata.format(), dataSchema(schema, metadata.partitionColumns()));
-    return new FileWrite(table, info, options, metadata, mode.mode());
+    return new FileWrite(table, info, options, metadata, mode());
   }
 
   /** Creates the table of a new provider path from the first write (log version 0). */

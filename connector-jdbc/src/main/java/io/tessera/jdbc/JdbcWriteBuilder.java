@@ -4,17 +4,14 @@ import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraErrors;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
+import io.tessera.common.write.ModeChoosingWriteBuilder;
 import io.tessera.common.write.WriteMode;
-import io.tessera.common.write.WriteModeChoice;
 import io.tessera.jdbc.dialect.SqlPredicates;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
 import org.apache.spark.sql.connector.write.LogicalWriteInfo;
-import org.apache.spark.sql.connector.write.SupportsDynamicOverwrite;
-import org.apache.spark.sql.connector.write.SupportsOverwriteV2;
 import org.apache.spark.sql.connector.write.Write;
-import org.apache.spark.sql.connector.write.WriteBuilder;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,22 +20,15 @@ import org.slf4j.LoggerFactory;
  * Decides, once, what a write does: the write mode from Spark's mixin calls, the options (write
  * option over catalog setting), and checks everything that can be checked before a task runs.
  */
-public class JdbcWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOverwrite {
+public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcWriteBuilder.class);
 
   private final JdbcTable table;
   private final LogicalWriteInfo info;
-  private final WriteModeChoice mode = new WriteModeChoice();
 
   JdbcWriteBuilder(JdbcTable table, LogicalWriteInfo info) {
     this.table = table;
     this.info = info;
-  }
-
-  @Override
-  public WriteBuilder truncate() {
-    mode.truncate();
-    return this;
   }
 
   @Override
@@ -57,25 +47,13 @@ public class JdbcWriteBuilder implements SupportsOverwriteV2, SupportsDynamicOve
   }
 
   @Override
-  public WriteBuilder overwrite(Predicate[] predicates) {
-    mode.overwrite(predicates);
-    return this;
-  }
-
-  @Override
-  public WriteBuilder overwriteDynamicPartitions() {
-    mode.dynamicOverwrite();
-    return this;
-  }
-
-  @Override
   public Write build() {
     ParsedOptions options =
         JdbcWriteOptions.OPTIONS.parse(
             JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));
     StructType schema = info.schema();
     table.dialect().checkWritable(schema);
-    WriteMode chosen = mode.mode();
+    WriteMode chosen = mode();
     JdbcWriteOptions.CommitMode commit = options.get(JdbcWriteOptions.COMMIT);
     if (commit == JdbcWriteOptions.CommitMode.DIRECT && !(chosen instanceof WriteMode.Append)) {
       throw TesseraErrors.unsupportedWriteMode(

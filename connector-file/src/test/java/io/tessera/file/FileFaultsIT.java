@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 class FileFaultsIT {
   static SparkSession spark;
   static volatile CountDownLatch gate = new CountDownLatch(0);
+  static volatile CountDownLatch started = new CountDownLatch(0);
   String catalog;
   Path warehouse;
   FileTableIT helper = new FileTableIT();
@@ -47,6 +48,7 @@ class FileFaultsIT {
             "wait_gate",
             (UDF1<Long, Long>)
                 id -> {
+                  started.countDown();
                   gate.await(60, TimeUnit.SECONDS);
                   return id;
                 },
@@ -163,6 +165,7 @@ class FileFaultsIT {
     String t = table("race");
     FileTableIT.events(0, 10).writeTo(t).append();
     gate = new CountDownLatch(1);
+    started = new CountDownLatch(1);
     CompletableFuture<Void> overwrite =
         CompletableFuture.runAsync(
             () -> {
@@ -179,7 +182,8 @@ class FileFaultsIT {
                 throw new IllegalStateException(e);
               }
             });
-    Thread.sleep(1500); // the overwrite has started (read its version) and waits in its task
+    // The overwrite has been planned (it read the table version) and now waits in its task.
+    assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
     append(t, 20, 23);
     gate.countDown();
 

@@ -316,6 +316,47 @@ class KafkaWriteIT {
   }
 
   @Test
+  void writeReportsRecordsAndBytesAsSqlMetrics() throws Exception {
+    String topic = broker.newTopic("metrics", 2);
+    Map<String, Long> metrics = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    org.apache.spark.sql.util.QueryExecutionListener listener =
+        new org.apache.spark.sql.util.QueryExecutionListener() {
+          @Override
+          public void onSuccess(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
+            collect(qe.executedPlan());
+            done.countDown();
+          }
+
+          private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
+                .forEach((k, v) -> metrics.put(k, v.value()));
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
+          }
+
+          @Override
+          public void onFailure(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
+        };
+    spark.listenerManager().register(listener);
+    try {
+      // 500 records with a 4-byte key and a 10-byte value: 7,000 payload bytes.
+      spark
+          .range(0, 500, 1, 2)
+          .selectExpr("'kkkk' as key", "'vvvvvvvvvv' as value")
+          .writeTo(catalog + ".`" + topic + "`")
+          .append();
+      assertThat(done.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      spark.listenerManager().unregister(listener);
+    }
+    assertThat(metrics)
+        .containsEntry(io.tessera.common.metrics.TesseraMetrics.ROWS_WRITTEN, 500L)
+        .containsEntry(io.tessera.common.metrics.TesseraMetrics.BYTES_WRITTEN, 7000L);
+  }
+
+  @Test
   void secretsStayOutOfPlans() {
     String topic = broker.newTopic("plan", 1);
     String plan =

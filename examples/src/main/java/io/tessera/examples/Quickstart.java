@@ -11,7 +11,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The README's first command runs this: a local Spark job that registers Tessera's JDBC catalog
  * over an embedded H2 database, creates a partitioned table, and appends, overwrites by condition
- * and overwrites partitions, each as one atomic step, printing the table after each.
+ * and overwrites partitions, each as one atomic step, printing the table after each; then copies
+ * the table into a Parquet table of Tessera's file catalog under target/quickstart.
  */
 public final class Quickstart {
   private Quickstart() {}
@@ -28,6 +29,10 @@ public final class Quickstart {
             .config("spark.sql.warehouse.dir", work.resolve("warehouse").toString())
             .config("spark.sql.catalog.h2", "io.tessera.jdbc.JdbcCatalog")
             .config("spark.sql.catalog.h2.url", "jdbc:h2:mem:quickstart;DB_CLOSE_DELAY=-1")
+            .config("spark.sql.catalog.files", "io.tessera.file.FileCatalog")
+            .config(
+                "spark.sql.catalog.files.warehouse",
+                work.resolve("files-" + System.currentTimeMillis()).toString())
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
     try {
@@ -58,6 +63,20 @@ public final class Quickstart {
           .writeTo("h2.shop.orders")
           .overwritePartitions();
       show(spark, "after overwritePartitions() with rows for 2026-11-02 only");
+
+      System.out.println(
+          "Tessera's file catalog 'files': the same table as Parquet files + a commit log.");
+      spark.sql("CREATE NAMESPACE files.shop");
+      spark.sql(
+          "CREATE TABLE files.shop.orders (id BIGINT, day STRING, amount DOUBLE) USING parquet"
+              + " PARTITIONED BY (day)");
+      spark.table("h2.shop.orders").writeTo("files.shop.orders").append();
+      spark
+          .sql("SELECT 300L as id, '2026-11-03' as day, 3000.0 as amount")
+          .writeTo("files.shop.orders")
+          .overwritePartitions();
+      System.out.println("== files.shop.orders after overwritePartitions() for 2026-11-03");
+      spark.table("files.shop.orders").orderBy("day", "id").show(false);
     } finally {
       spark.stop();
     }

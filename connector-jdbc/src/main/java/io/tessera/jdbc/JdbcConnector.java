@@ -84,7 +84,7 @@ public final class JdbcConnector implements Serializable {
 
   public TesseraException sqlFailed(String what, String sql, SQLException e) {
     return new TesseraException(
-        TesseraError.COMMIT_FAILED,
+        TesseraError.SQL_FAILED,
         what
             + " on "
             + redactedUrl()

@@ -127,7 +127,14 @@ public class FileTable implements SupportsRead, SupportsWrite {
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
     Snapshot snap = log.snapshot();
-    StructType schema = snap.metadata() == null ? new StructType() : snap.metadata().schema();
+    if (snap.metadata() == null) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+          "There is no tessera-file table at '"
+              + log.root()
+              + "' (no _tessera/log); check option 'path', or create it by writing to it");
+    }
+    StructType schema = snap.metadata().schema();
     List<String> paths =
         snap.files().stream()
             .map(AddFile::path)

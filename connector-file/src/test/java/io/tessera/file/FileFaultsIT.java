@@ -362,6 +362,14 @@ class FileFaultsIT {
         .hasMessageContaining("overwrite");
     assertThat(rows(t)).isEmpty();
     assertThat(helper.dataFiles("strict")).isEmpty();
+    assertThatThrownBy(
+            () ->
+                spark
+                    .read()
+                    .format("tessera-file")
+                    .load(warehouse.resolve("nothing-here").toString())
+                    .count())
+        .hasMessageContaining("There is no tessera-file table at");
   }
 
   private int snapshotFiles(String table) {

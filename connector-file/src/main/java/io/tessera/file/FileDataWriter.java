@@ -4,7 +4,6 @@ import io.tessera.common.metrics.TesseraMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,10 @@ final class FileDataWriter implements DataWriter<InternalRow> {
   private String currentStaged;
   private String currentTablePath;
   private Map<String, String> currentPartition;
-  private String[] currentValues;
+
+  /** The open file's partition values as Spark stores them (copied), compared per row. */
+  private final Object[] currentRaw;
+
   private long currentRows;
   private long rows;
   private long bytes;
@@ -67,6 +69,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     for (int o : f.dataOrdinals) {
       ordinals.add(o);
     }
+    this.currentRaw = new Object[f.partitionOrdinals.length];
     this.dataRow =
         new ProjectingInternalRow(
             f.dataSchema, CollectionConverters.asScala(ordinals).toIndexedSeq());
@@ -74,22 +77,22 @@ final class FileDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void write(InternalRow row) throws IOException {
+    int n = f.partitionOrdinals.length;
     boolean samePartition = current != null;
-    String[] values = null;
-    if (f.partitionOrdinals.length > 0) {
-      values = new String[f.partitionOrdinals.length];
-      for (int i = 0; i < values.length; i++) {
-        values[i] = PartitionValues.text(row, f.partitionOrdinals[i], f.partitionTypes[i]);
-      }
-      samePartition = samePartition && Arrays.equals(values, currentValues);
+    for (int i = 0; samePartition && i < n; i++) {
+      samePartition =
+          PartitionValues.sameValue(
+              row, f.partitionOrdinals[i], f.partitionTypes[i], currentRaw[i]);
     }
     if (!samePartition || (f.maxRecordsPerFile > 0 && currentRows >= f.maxRecordsPerFile)) {
       closeCurrent();
       Map<String, String> partition = new LinkedHashMap<>();
-      for (int i = 0; values != null && i < values.length; i++) {
-        partition.put(f.partitionColumns.get(i), values[i]);
+      for (int i = 0; i < n; i++) {
+        currentRaw[i] = PartitionValues.copyValue(row, f.partitionOrdinals[i], f.partitionTypes[i]);
+        partition.put(
+            f.partitionColumns.get(i),
+            PartitionValues.text(row, f.partitionOrdinals[i], f.partitionTypes[i]));
       }
-      currentValues = values;
       open(PartitionPaths.of(f.partitionColumns, partition), partition);
     }
     dataRow.project(row);

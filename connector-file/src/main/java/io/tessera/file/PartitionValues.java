@@ -75,6 +75,50 @@ final class PartitionValues implements Serializable {
     throw new IllegalArgumentException("unsupported partition type " + type.sql());
   }
 
+  /** A copy of field {@code ordinal} that stays valid after Spark reuses the row; null for NULL. */
+  static Object copyValue(InternalRow row, int ordinal, DataType type) {
+    if (row.isNullAt(ordinal)) {
+      return null;
+    } else if (type.equals(DataTypes.StringType)) {
+      return row.getUTF8String(ordinal).clone();
+    } else if (type instanceof DecimalType d) {
+      return row.getDecimal(ordinal, d.precision(), d.scale()).clone();
+    }
+    return rawLong(row, ordinal, type);
+  }
+
+  /**
+   * Whether field {@code ordinal} equals {@code copy} (from {@link #copyValue}), without
+   * allocating: this runs for every row a data writer writes.
+   */
+  static boolean sameValue(InternalRow row, int ordinal, DataType type, Object copy) {
+    if (row.isNullAt(ordinal)) {
+      return copy == null;
+    } else if (copy == null) {
+      return false;
+    } else if (type.equals(DataTypes.StringType)) {
+      return row.getUTF8String(ordinal).equals(copy);
+    } else if (type instanceof DecimalType d) {
+      return row.getDecimal(ordinal, d.precision(), d.scale()).equals(copy);
+    }
+    return rawLong(row, ordinal, type) == (Long) copy;
+  }
+
+  private static long rawLong(InternalRow row, int ordinal, DataType type) {
+    if (type.equals(DataTypes.IntegerType) || type.equals(DataTypes.DateType)) {
+      return row.getInt(ordinal);
+    } else if (type.equals(DataTypes.LongType)) {
+      return row.getLong(ordinal);
+    } else if (type.equals(DataTypes.ShortType)) {
+      return row.getShort(ordinal);
+    } else if (type.equals(DataTypes.ByteType)) {
+      return row.getByte(ordinal);
+    } else if (type.equals(DataTypes.BooleanType)) {
+      return row.getBoolean(ordinal) ? 1 : 0;
+    }
+    throw new IllegalArgumentException("unsupported partition type " + type.sql());
+  }
+
   /** Whether every predicate refers only to partition columns with operators we evaluate. */
   static String unsupportedReason(Predicate[] predicates, List<String> partitionColumns) {
     for (Predicate p : predicates) {

@@ -6,6 +6,8 @@ import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.jdbc.dialect.JdbcDialects;
+import io.tessera.staging.StagingCatalog;
+import io.tessera.staging.StagingSpi;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
@@ -26,7 +28,6 @@ import org.apache.spark.sql.connector.catalog.NamespaceChange;
 import org.apache.spark.sql.connector.catalog.ProcedureCatalog;
 import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
 import org.apache.spark.sql.connector.catalog.Table;
-import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
@@ -44,11 +45,12 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  *
  * <p>Names are case-sensitive: Tessera always quotes identifiers.
  */
-public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureCatalog {
+public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, ProcedureCatalog {
   private String name;
   private Map<String, String> catalogOptions;
   private JdbcDialect dialect;
   private JdbcConnector connector;
+  private JdbcStaging staging;
 
   @Override
   public void initialize(String name, CaseInsensitiveStringMap options) {
@@ -57,6 +59,7 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
     ParsedOptions parsed = JdbcWriteOptions.OPTIONS.parse(options);
     this.dialect = JdbcDialects.forUrl(parsed.get(JdbcWriteOptions.URL));
     this.connector = new JdbcConnector(parsed);
+    this.staging = new JdbcStaging(this);
   }
 
   @Override
@@ -70,6 +73,26 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
 
   JdbcConnector connector() {
     return connector;
+  }
+
+  Map<String, String> catalogOptions() {
+    return catalogOptions;
+  }
+
+  // ---- staging (CTAS / RTAS, see JdbcStaging) -----------------------------------------------
+
+  @Override
+  public StagingSpi<?> stagingSpi() {
+    return staging;
+  }
+
+  @Override
+  public String stagedName(Identifier ident) {
+    return name + "." + String.join(".", ident.namespace()) + "." + ident.name();
+  }
+
+  boolean tableExists(Connection c, String schema, String table) throws SQLException {
+    return tableComment(c, schema, table).isPresent();
   }
 
   // ---- namespaces -------------------------------------------------------------------------
@@ -160,7 +183,7 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
               }
               return Optional.of(
                   new JdbcTable(
-                      name,
+                      stagedName(ident),
                       ident,
                       readSchema(c, dialect.qualified(schema, ident.name())),
                       TableProperties.partitionKeys(comment.get()),
@@ -197,7 +220,7 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
     }
   }
 
-  private static List<String> partitionKeys(Transform[] partitions, StructType schema) {
+  static List<String> partitionKeys(Transform[] partitions, StructType schema) {
     List<String> keys = new ArrayList<>();
     for (Transform t : partitions) {
       if (!(t instanceof IdentityTransform id) || id.ref().fieldNames().length != 1) {
@@ -276,7 +299,7 @@ public class JdbcCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
 
   // ---- metadata helpers -------------------------------------------------------------------
 
-  private static void requireSingle(String[] namespace) {
+  static void requireSingle(String[] namespace) {
     if (namespace.length != 1) {
       throw new TesseraException(
           TesseraError.INVALID_IDENTIFIER,

@@ -34,7 +34,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
           TableCapability.OVERWRITE_BY_FILTER,
           TableCapability.OVERWRITE_DYNAMIC);
 
-  private final String catalogName;
+  private final String name;
   private final Identifier ident;
   private final StructType schema;
   private final List<String> partitionKeys;
@@ -42,15 +42,18 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   private final JdbcDialect dialect;
   private final JdbcConnector connector;
 
+  /**
+   * @param name the name shown in plans and messages (a staged table shows the name it will get)
+   */
   JdbcTable(
-      String catalogName,
+      String name,
       Identifier ident,
       StructType schema,
       List<String> partitionKeys,
       Map<String, String> catalogOptions,
       JdbcDialect dialect,
       JdbcConnector connector) {
-    this.catalogName = catalogName;
+    this.name = name;
     this.ident = ident;
     this.schema = schema;
     this.partitionKeys = List.copyOf(partitionKeys);
@@ -61,7 +64,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
 
   @Override
   public String name() {
-    return catalogName + "." + String.join(".", ident.namespace()) + "." + ident.name();
+    return name;
   }
 
   /** The table name quoted for SQL. */

@@ -196,6 +196,30 @@ public abstract class JdbcDialect implements Serializable {
     return "ALTER TABLE " + qualified(schema, from) + " RENAME TO " + quote(to);
   }
 
+  /** How this database can publish a staged table (CTAS / RTAS) under its final name. */
+  public enum TableSwap {
+    /** DDL is transactional: renames and the drop of the old table commit together. */
+    TRANSACTIONAL_DDL,
+    /** One statement renames the old table away and the new one in, atomically. */
+    ATOMIC_RENAME,
+    /** Each DDL statement commits by itself: publication is best effort (with undo). */
+    BEST_EFFORT
+  }
+
+  public TableSwap tableSwap() {
+    return TableSwap.BEST_EFFORT;
+  }
+
+  /**
+   * Replaces {@code target} by {@code hidden} within {@code schema}, keeping the old table as
+   * {@code aside}: one statement for {@link TableSwap#ATOMIC_RENAME}, statements for one
+   * transaction for {@link TableSwap#TRANSACTIONAL_DDL}.
+   */
+  public List<String> swapTables(String schema, String target, String hidden, String aside) {
+    return List.of(
+        renameTable(schema, target, schema, aside), renameTable(schema, hidden, schema, target));
+  }
+
   public String createSchema(String schema) {
     return "CREATE SCHEMA " + quote(schema);
   }

@@ -99,6 +99,25 @@ public class MariaDbDialect extends JdbcDialect {
     return "RENAME TABLE " + qualified(schema, from) + " TO " + qualified(toSchema, to);
   }
 
+  /** MariaDB's multi-table {@code RENAME TABLE} is atomic: readers see the old or the new table. */
+  @Override
+  public TableSwap tableSwap() {
+    return TableSwap.ATOMIC_RENAME;
+  }
+
+  @Override
+  public List<String> swapTables(String schema, String target, String hidden, String aside) {
+    return List.of(
+        "RENAME TABLE "
+            + qualified(schema, target)
+            + " TO "
+            + qualified(schema, aside)
+            + ", "
+            + qualified(schema, hidden)
+            + " TO "
+            + qualified(schema, target));
+  }
+
   @Override
   public String createSchema(String schema) {
     return "CREATE DATABASE " + quote(schema);

@@ -52,6 +52,11 @@ public class PostgresDialect extends JdbcDialect {
   }
 
   @Override
+  public TableSwap tableSwap() {
+    return TableSwap.TRANSACTIONAL_DDL;
+  }
+
+  @Override
   public String dropSchema(String schema, boolean cascade) {
     return "DROP SCHEMA " + quote(schema) + (cascade ? " CASCADE" : " RESTRICT");
   }

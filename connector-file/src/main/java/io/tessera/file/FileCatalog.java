@@ -6,6 +6,8 @@ import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.file.log.LogEntry;
 import io.tessera.file.log.TableLog;
 import io.tessera.file.log.TableMetadata;
+import io.tessera.staging.StagingCatalog;
+import io.tessera.staging.StagingSpi;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,7 +29,6 @@ import org.apache.spark.sql.connector.catalog.NamespaceChange;
 import org.apache.spark.sql.connector.catalog.ProcedureCatalog;
 import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
 import org.apache.spark.sql.connector.catalog.Table;
-import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
@@ -41,7 +42,7 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * with a commit log: {@code <warehouse>/<namespace>/<table>/}. {@code CREATE TABLE files.db.t (...)
  * USING parquet PARTITIONED BY (day)} (or {@code TBLPROPERTIES (format='orc')}).
  */
-public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureCatalog {
+public class FileCatalog implements StagingCatalog, SupportsNamespaces, ProcedureCatalog {
   private String name;
   private Path warehouse;
   private Map<String, String> options;
@@ -69,6 +70,20 @@ public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
   @Override
   public String name() {
     return name;
+  }
+
+  Map<String, String> options() {
+    return options;
+  }
+
+  @Override
+  public StagingSpi<?> stagingSpi() {
+    return new FileStaging(this);
+  }
+
+  @Override
+  public String stagedName(Identifier ident) {
+    return name + "." + ident;
   }
 
   private Configuration conf() {
@@ -194,6 +209,18 @@ public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
     if (!namespaceExists(ident.namespace())) {
       throw new NoSuchNamespaceException(ident.namespace());
     }
+    TableMetadata metadata = metadataFor(info);
+    TableLog log = log(ident);
+    LogEntry create =
+        new LogEntry(0, System.currentTimeMillis(), "create", metadata, List.of(), List.of(), null);
+    if (!log.commit(create, null, 0)) {
+      throw new TableAlreadyExistsException(ident);
+    }
+    return new FileTable(name + "." + ident, log, metadata, options);
+  }
+
+  /** The validated metadata of a new table defined by {@code info}. */
+  static TableMetadata metadataFor(TableInfo info) {
     List<String> partitionColumns = new ArrayList<>();
     for (Transform t : info.partitions()) {
       if (!(t instanceof IdentityTransform id) || id.ref().fieldNames().length != 1) {
@@ -208,14 +235,7 @@ public class FileCatalog implements TableCatalog, SupportsNamespaces, ProcedureC
     if (format.equalsIgnoreCase("tessera-file")) {
       format = "parquet";
     }
-    TableMetadata metadata = FileWriteBuilder.newMetadata(info.schema(), partitionColumns, format);
-    TableLog log = log(ident);
-    LogEntry create =
-        new LogEntry(0, System.currentTimeMillis(), "create", metadata, List.of(), List.of(), null);
-    if (!log.commit(create, null, 0)) {
-      throw new TableAlreadyExistsException(ident);
-    }
-    return new FileTable(name + "." + ident, log, metadata, options);
+    return FileWriteBuilder.newMetadata(info.schema(), partitionColumns, format);
   }
 
   @Override

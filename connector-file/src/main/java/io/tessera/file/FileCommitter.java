@@ -47,6 +47,13 @@ final class FileCommitter {
   private final long readVersion;
   private final Path stagingDir;
   private final int checkpointInterval;
+  private final Replacement replacement;
+
+  /**
+   * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
+   * partitioning, format); with {@code mustCreate} the table must not exist yet.
+   */
+  record Replacement(TableMetadata metadata, boolean mustCreate) {}
 
   FileCommitter(
       TableLog log,
@@ -54,13 +61,19 @@ final class FileCommitter {
       WriteMode mode,
       long readVersion,
       Path stagingDir,
-      int checkpointInterval) {
+      int checkpointInterval,
+      Replacement replacement) {
     this.log = log;
     this.tableName = tableName;
     this.mode = mode;
     this.readVersion = readVersion;
     this.stagingDir = stagingDir;
     this.checkpointInterval = checkpointInterval;
+    this.replacement = replacement;
+  }
+
+  Path stagingDir() {
+    return stagingDir;
   }
 
   /** Publishes the committed attempts' files; returns the new version, or -1 if already done. */
@@ -86,8 +99,16 @@ final class FileCommitter {
           deleteQuietly(stagingDir);
           return -1;
         }
+        if (replacement != null && replacement.mustCreate() && snap.version() >= 0) {
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "Table "
+                  + tableName
+                  + " was created by someone else while this CREATE TABLE AS SELECT ran;"
+                  + " nothing was published and the other table is unchanged");
+        }
         checkConflicts(snap, staged);
-        List<String> removed = removals(snap, staged);
+        List<String> removed = replacement == null ? removals(snap, staged) : allFiles(snap);
         if (!moved) {
           for (StagedFile s : staged) {
             Path target = new Path(log.root(), s.tablePath());
@@ -110,14 +131,17 @@ final class FileCommitter {
                 snap.version() + 1,
                 System.currentTimeMillis(),
                 operation(),
-                null,
+                replacement == null ? null : replacement.metadata(),
                 added,
                 removed,
                 epoch);
         if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
-          // Committed: from here on nothing may undo the moved files.
-          for (String r : removed) {
-            deleteQuietly(new Path(log.root(), r));
+          // Committed: from here on nothing may undo the moved files. A replaced table's old
+          // files stay until cleanup, so queries still reading the old version can finish.
+          if (replacement == null) {
+            for (String r : removed) {
+              deleteQuietly(new Path(log.root(), r));
+            }
           }
           deleteQuietly(stagingDir);
           LOG.info(
@@ -166,7 +190,14 @@ final class FileCommitter {
   }
 
   private String operation() {
+    if (replacement != null) {
+      return replacement.mustCreate() ? "create table as select" : "replace table as select";
+    }
     return mode.describe();
+  }
+
+  private static List<String> allFiles(Snapshot snap) {
+    return snap.files().stream().map(AddFile::path).toList();
   }
 
   private List<String> removals(Snapshot snap, List<StagedFile> staged) {

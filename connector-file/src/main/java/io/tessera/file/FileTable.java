@@ -50,15 +50,34 @@ public class FileTable implements SupportsRead, SupportsWrite {
   private final TableLog log;
   private final TableMetadata metadata;
   private final Map<String, String> options;
+  private final FileStaging.Pending staged;
 
   /**
    * @param metadata the table's metadata, or null for a provider path with no table yet
    */
   FileTable(String name, TableLog log, TableMetadata metadata, Map<String, String> options) {
+    this(name, log, metadata, options, null);
+  }
+
+  /**
+   * @param staged for a staged CTAS / RTAS: where the write leaves its commit for publication
+   */
+  FileTable(
+      String name,
+      TableLog log,
+      TableMetadata metadata,
+      Map<String, String> options,
+      FileStaging.Pending staged) {
     this.name = name;
     this.log = log;
     this.metadata = metadata;
     this.options = options;
+    this.staged = staged;
+  }
+
+  /** The staged CTAS / RTAS this table belongs to, or null for an ordinary table. */
+  FileStaging.Pending staged() {
+    return staged;
   }
 
   @Override
@@ -110,6 +129,12 @@ public class FileTable implements SupportsRead, SupportsWrite {
 
   @Override
   public Set<TableCapability> capabilities() {
+    if (staged != null) {
+      return Set.of(
+          TableCapability.BATCH_WRITE,
+          TableCapability.TRUNCATE,
+          TableCapability.OVERWRITE_BY_FILTER);
+    }
     if (metadata == null) {
       Set<TableCapability> s = new java.util.HashSet<>(CAPABILITIES);
       s.add(TableCapability.ACCEPT_ANY_SCHEMA);

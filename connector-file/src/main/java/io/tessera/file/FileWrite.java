@@ -146,7 +146,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             mode,
             readVersion,
             staging,
-            options.get(FileWriteOptions.CHECKPOINT_INTERVAL));
+            options.get(FileWriteOptions.CHECKPOINT_INTERVAL),
+            table.staged() == null ? null : table.staged().replacement());
     return new Prepared(factory, committer);
   }
 
@@ -154,7 +155,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
 
   @Override
   public BatchWrite toBatch() {
-    return new FileBatchWrite(this::prepare, commitMillis);
+    return new FileBatchWrite(this::prepare, commitMillis, table.staged());
   }
 
   @Override

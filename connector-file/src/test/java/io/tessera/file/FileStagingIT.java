@@ -1,0 +1,265 @@
+package io.tessera.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.testing.FaultInjection;
+import io.tessera.testing.Names;
+import io.tessera.testing.SharedSpark;
+import io.tessera.testing.TestPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Atomic CTAS / RTAS / CREATE OR REPLACE through {@link FileCatalog}: one log entry publishes the
+ * new schema, partitioning and files; a failure leaves the old table exactly as it was.
+ */
+class FileStagingIT {
+  static SparkSession spark;
+  String catalog;
+  Path warehouse;
+
+  @BeforeAll
+  static void start() {
+    spark = SharedSpark.session();
+    FaultInjection.register(spark);
+  }
+
+  @BeforeEach
+  void registerCatalog() {
+    catalog = Names.unique("files");
+    warehouse = TestPaths.newFolder("warehouse");
+    spark.conf().set("spark.sql.catalog." + catalog, FileCatalog.class.getName());
+    spark.conf().set("spark.sql.catalog." + catalog + ".warehouse", warehouse.toString());
+    spark.sql("CREATE NAMESPACE " + catalog + ".db");
+  }
+
+  String table(String name) {
+    return catalog + ".db." + name;
+  }
+
+  static Dataset<Row> events(long from, long to) {
+    return spark
+        .range(from, to, 1, 3)
+        .selectExpr(
+            "id",
+            "concat('n', cast(id as string)) as name",
+            "concat('d', cast(id % 3 as string)) as day");
+  }
+
+  static List<String> rows(Dataset<Row> df) {
+    return df.orderBy("id").collectAsList().stream()
+        .map(Row::toString)
+        .collect(Collectors.toList());
+  }
+
+  List<String> rows(String t) {
+    return rows(spark.table(t));
+  }
+
+  List<String> columns(String t) {
+    return List.of(spark.table(t).schema().fieldNames());
+  }
+
+  List<String> partitionColumns(String t) {
+    List<String> out = new ArrayList<>();
+    boolean in = false;
+    for (Row r : spark.sql("DESCRIBE TABLE " + t).collectAsList()) {
+      String c = r.getString(0);
+      if (c.startsWith("# Partition Information")) {
+        in = true;
+      } else if (in && c.isBlank()) {
+        break;
+      } else if (in && !c.startsWith("#")) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  /** Every file under the table folder except the commit log, relative and sorted. */
+  List<String> files(String name) throws IOException {
+    Path root = warehouse.resolve("db").resolve(name);
+    if (!Files.exists(root)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.filter(Files::isRegularFile)
+          .map(p -> root.relativize(p).toString())
+          .filter(p -> !p.startsWith("_tessera/log/"))
+          .sorted()
+          .collect(Collectors.toList());
+    }
+  }
+
+  @Test
+  void ctasThroughSqlAndWriterV2CreatesExactTables() throws Exception {
+    String view = Names.unique("src");
+    events(0, 30).createOrReplaceTempView(view);
+    String t1 = table("by_sql");
+    spark.sql("CREATE TABLE " + t1 + " USING orc PARTITIONED BY (day) AS SELECT * FROM " + view);
+    String t2 = table("by_api");
+    events(5, 9).writeTo(t2).create();
+
+    assertThat(rows(t1)).isEqualTo(rows(events(0, 30)));
+    assertThat(columns(t1)).containsExactly("id", "name", "day");
+    assertThat(partitionColumns(t1)).containsExactly("day");
+    assertThat(files("by_sql"))
+        .allMatch(f -> f.startsWith("day=d"))
+        .anyMatch(f -> f.endsWith(".orc"));
+    assertThat(rows(t2)).isEqualTo(rows(events(5, 9)));
+    assertThat(files("by_api")).noneMatch(f -> f.startsWith("_tessera/staging"));
+  }
+
+  @Test
+  void ctasIntoAnExistingTableFailsAndWritesNothing() throws Exception {
+    String t = table("events");
+    events(0, 5).writeTo(t).create();
+    List<String> before = files("events");
+
+    assertThatThrownBy(() -> events(100, 200).writeTo(t).create())
+        .hasMessageContaining("already exists");
+    assertThatThrownBy(() -> spark.sql("CREATE TABLE " + t + " AS SELECT 1L AS id"))
+        .hasMessageContaining("already exists");
+    assertThat(rows(t)).isEqualTo(rows(events(0, 5)));
+    assertThat(files("events")).isEqualTo(before);
+  }
+
+  @Test
+  void failingCtasLeavesNoTableAndNoFolder() throws Exception {
+    String t = table("never");
+    Dataset<Row> failing = events(0, 300).selectExpr("fail_always(id, 123L) as id", "name", "day");
+
+    assertThatThrownBy(() -> failing.writeTo(t).create())
+        .hasStackTraceContaining("injected failure, id 123");
+    assertThat(spark.catalog().tableExists(t)).isFalse();
+    assertThat(warehouse.resolve("db").resolve("never")).doesNotExist();
+  }
+
+  @Test
+  void replaceChangesSchemaRowsPartitioningAndFormat() throws Exception {
+    String t = table("events");
+    events(0, 12).writeTo(t).partitionedBy(org.apache.spark.sql.functions.col("day")).create();
+
+    spark.sql(
+        "REPLACE TABLE "
+            + t
+            + " USING json PARTITIONED BY (region) AS SELECT id, 'r' || cast(id % 2 as string)"
+            + " AS region, cast(id * 10 as int) AS score FROM range(5)");
+
+    assertThat(columns(t)).containsExactly("id", "region", "score");
+    assertThat(partitionColumns(t)).containsExactly("region");
+    assertThat(spark.table(t).orderBy("id").collectAsList().toString())
+        .isEqualTo("[[0,r0,0], [1,r1,10], [2,r0,20], [3,r1,30], [4,r0,40]]");
+    assertThat(files("events")).noneMatch(f -> f.startsWith("_tessera/staging"));
+  }
+
+  @Test
+  void createOrReplaceCreatesThenReplacesThroughEveryEntryPoint() throws Exception {
+    String t = table("events");
+    events(0, 3).writeTo(t).createOrReplace();
+    assertThat(rows(t)).isEqualTo(rows(events(0, 3)));
+
+    events(10, 14).writeTo(t).createOrReplace();
+    assertThat(rows(t)).isEqualTo(rows(events(10, 14)));
+
+    events(20, 22).writeTo(t).replace();
+    assertThat(rows(t)).isEqualTo(rows(events(20, 22)));
+
+    String view = Names.unique("src");
+    events(30, 35).createOrReplaceTempView(view);
+    spark.sql("CREATE OR REPLACE TABLE " + t + " AS SELECT * FROM " + view);
+    assertThat(rows(t)).isEqualTo(rows(events(30, 35)));
+
+    events(40, 41).write().mode(SaveMode.Overwrite).saveAsTable(t);
+    assertThat(rows(t)).isEqualTo(rows(events(40, 41)));
+  }
+
+  @Test
+  void failingReplaceLeavesTheOldTableExactlyAsItWas() throws Exception {
+    String t = table("events");
+    events(0, 30).writeTo(t).partitionedBy(org.apache.spark.sql.functions.col("day")).create();
+    List<String> before = files("events");
+    Dataset<Row> failing =
+        events(100, 400).selectExpr("fail_always(id, 333L) as id", "'other' as label");
+
+    assertThatThrownBy(() -> failing.writeTo(t).replace())
+        .hasStackTraceContaining("injected failure, id 333");
+    assertThatThrownBy(() -> failing.writeTo(t).createOrReplace())
+        .hasStackTraceContaining("injected failure");
+    String view = Names.unique("src");
+    failing.createOrReplaceTempView(view);
+    assertThatThrownBy(() -> spark.sql("REPLACE TABLE " + t + " AS SELECT * FROM " + view))
+        .hasStackTraceContaining("injected failure");
+    assertThatThrownBy(() -> failing.write().mode(SaveMode.Overwrite).saveAsTable(t))
+        .hasStackTraceContaining("injected failure");
+
+    assertThat(rows(t)).isEqualTo(rows(events(0, 30)));
+    assertThat(columns(t)).containsExactly("id", "name", "day");
+    assertThat(partitionColumns(t)).containsExactly("day");
+    assertThat(files("events")).isEqualTo(before);
+  }
+
+  /**
+   * A reader through the catalog sees one whole generation per query while the table is replaced.
+   */
+  @Test
+  void readerDuringReplaceSeesTheOldOrTheNewTableWhole() throws Exception {
+    String t = table("live");
+    spark.sql("CREATE TABLE " + t + " AS SELECT id, 'gen0' AS gen FROM range(1000)");
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread reader =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                try {
+                  Row r = spark.sql("SELECT count(*), min(gen), max(gen) FROM " + t).first();
+                  seen.add(r.getLong(0) + ":" + r.getString(1) + ":" + r.getString(2));
+                } catch (Exception e) {
+                  errors.add(e);
+                }
+              }
+            });
+    reader.start();
+    try {
+      for (int gen = 1; gen <= 4; gen++) {
+        spark.sql(
+            "REPLACE TABLE "
+                + t
+                + " AS SELECT id, 'gen"
+                + gen
+                + "' AS gen FROM range("
+                + (1000 + gen * 100)
+                + ")");
+      }
+    } finally {
+      stop.set(true);
+      reader.join(60_000);
+    }
+    assertThat(errors).isEmpty();
+    assertThat(seen).isNotEmpty();
+    for (String s : seen) {
+      String[] p = s.split(":");
+      assertThat(p[1]).as("one generation per read").isEqualTo(p[2]);
+      int gen = Integer.parseInt(p[1].substring(3));
+      assertThat(Long.parseLong(p[0])).isEqualTo(1000 + gen * 100L);
+    }
+    assertThat(spark.table(t).count()).isEqualTo(1400);
+  }
+}

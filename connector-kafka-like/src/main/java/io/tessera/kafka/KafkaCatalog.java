@@ -18,11 +18,14 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
+import org.apache.spark.sql.connector.catalog.Column;
 import org.apache.spark.sql.connector.catalog.Identifier;
+import org.apache.spark.sql.connector.catalog.StagedTable;
+import org.apache.spark.sql.connector.catalog.StagingTableCatalog;
 import org.apache.spark.sql.connector.catalog.Table;
-import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
+import org.apache.spark.sql.connector.expressions.Transform;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /**
@@ -31,8 +34,13 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * spark.sql.catalog.kafka.kafka.*}. {@code df.writeTo("kafka.events").append()}, {@code INSERT INTO
  * kafka.events SELECT ...}; {@code CREATE TABLE kafka.t (value STRING) TBLPROPERTIES (partitions=6,
  * replication=3)} creates the topic. Topics are in the empty namespace.
+ *
+ * <p>{@code CREATE TABLE ... AS SELECT} creates the topic and deletes it again if the query fails.
+ * {@code REPLACE TABLE}, {@code CREATE OR REPLACE} of an existing topic and {@code
+ * writeTo(...).createOrReplace()} are refused before anything happens: a topic cannot be swapped,
+ * and Spark's fallback (drop, then create) would delete the topic and its records.
  */
-public class KafkaCatalog implements TableCatalog {
+public class KafkaCatalog implements StagingTableCatalog {
   private static final String PARTITIONS = "partitions";
   private static final String REPLICATION = "replication";
   private static final String TOPIC_CONFIG_PREFIX = "config.";
@@ -132,6 +140,83 @@ public class KafkaCatalog implements TableCatalog {
             + "' has value '"
             + value
             + "' but expects a positive whole number");
+  }
+
+  // ---- staging: CTAS creates (and on failure deletes) the topic; replace is refused -----------
+
+  @Override
+  public StagedTable stageCreate(Identifier ident, TableInfo info)
+      throws TableAlreadyExistsException, NoSuchNamespaceException {
+    KafkaTable table = (KafkaTable) createTable(ident, info);
+    return new KafkaCreatedTopicTable(table, this);
+  }
+
+  @Override
+  public StagedTable stageReplace(Identifier ident, TableInfo info) {
+    throw replaceRefused(ident, "REPLACE TABLE");
+  }
+
+  @Override
+  public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
+      throws NoSuchNamespaceException {
+    if (ident.namespace().length == 0 && topicExists(ident.name())) {
+      throw replaceRefused(ident, "CREATE OR REPLACE TABLE");
+    }
+    try {
+      return stageCreate(ident, info);
+    } catch (TableAlreadyExistsException e) {
+      throw replaceRefused(ident, "CREATE OR REPLACE TABLE");
+    }
+  }
+
+  @Override
+  public StagedTable stageCreate(
+      Identifier ident, Column[] columns, Transform[] partitions, Map<String, String> properties)
+      throws TableAlreadyExistsException, NoSuchNamespaceException {
+    return stageCreate(ident, info(columns, partitions, properties));
+  }
+
+  @Override
+  public StagedTable stageReplace(
+      Identifier ident, Column[] columns, Transform[] partitions, Map<String, String> properties) {
+    return stageReplace(ident, info(columns, partitions, properties));
+  }
+
+  @Override
+  public StagedTable stageCreateOrReplace(
+      Identifier ident, Column[] columns, Transform[] partitions, Map<String, String> properties)
+      throws NoSuchNamespaceException {
+    return stageCreateOrReplace(ident, info(columns, partitions, properties));
+  }
+
+  private static TableInfo info(
+      Column[] columns, Transform[] partitions, Map<String, String> properties) {
+    return new TableInfo.Builder()
+        .withColumns(columns)
+        .withPartitions(partitions)
+        .withProperties(properties)
+        .build();
+  }
+
+  private TesseraException replaceRefused(Identifier ident, String statement) {
+    return new TesseraException(
+        TesseraError.UNSUPPORTED_WRITE_MODE,
+        statement
+            + " of Kafka topic '"
+            + ident.name()
+            + "' is refused: a topic cannot be replaced atomically, and dropping it would delete"
+            + " its records. Nothing was changed. To add records use INSERT INTO or"
+            + " df.writeTo(\""
+            + name
+            + "."
+            + ident.name()
+            + "\").append(); to start over, delete the topic with Kafka's tools and use CREATE"
+            + " TABLE ... AS SELECT");
+  }
+
+  /** Deletes a topic that a failed CTAS created itself. */
+  void deleteCreatedTopic(String topic) {
+    admin(a -> a.deleteTopics(List.of(topic)).all().get());
   }
 
   @Override

@@ -19,10 +19,17 @@ public class KafkaWriteBuilder implements SupportsTruncate {
   private final KafkaTable table;
   private final LogicalWriteInfo info;
   private boolean truncate;
+  private boolean newTopic;
 
   KafkaWriteBuilder(KafkaTable table, LogicalWriteInfo info) {
     this.table = table;
     this.info = info;
+  }
+
+  /** The topic was created for this write (CTAS): truncating it has nothing to remove. */
+  KafkaWriteBuilder forNewTopic() {
+    newTopic = true;
+    return this;
   }
 
   @Override
@@ -36,7 +43,7 @@ public class KafkaWriteBuilder implements SupportsTruncate {
     Map<String, String> merged = new LinkedHashMap<>(table.options());
     merged.putAll(info.options().asCaseSensitiveMap());
     ParsedOptions options = KafkaWriteOptions.OPTIONS.parse(merged);
-    if (truncate && !options.get(KafkaWriteOptions.ALLOW_TRUNCATE_AS_NOOP)) {
+    if (truncate && !newTopic && !options.get(KafkaWriteOptions.ALLOW_TRUNCATE_AS_NOOP)) {
       throw TesseraErrors.unsupportedWriteMode(
           "tessera-kafka",
           "truncate (INSERT OVERWRITE, mode overwrite, or streaming complete mode) of "

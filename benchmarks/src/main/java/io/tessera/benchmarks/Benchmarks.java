@@ -9,9 +9,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,kafka,files,scaling} (default: all available), sizes
- * with {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3). Results are
- * printed and written to {@code benchmarks/results/<date>.md}.
+ * chosen with {@code -Dbench.workloads=jdbc,kafka,files,scaling,staging} (default: all but
+ * staging), sizes with {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3).
+ * Results are printed and written to {@code benchmarks/results/<date>.md}.
  */
 public final class Benchmarks {
   private Benchmarks() {}
@@ -57,6 +57,12 @@ public final class Benchmarks {
       if (workloads.contains("files")) {
         long rows = Long.getLong("bench.files.rows", 10_000_000L);
         charted.addAll(FileBenchmark.run(spark, rows, rounds, true));
+      }
+      if (workloads.contains("staging")) {
+        long rows = Long.getLong("bench.staging.rows", 1_000_000L);
+        for (BenchmarkRunner.Result r : StagingBenchmark.run(spark, rows, rounds)) {
+          report.append(r.markdown()).append("\n");
+        }
       }
       charted.forEach(r -> report.append(r.markdown()).append("\n"));
       if (workloads.contains("files")) {

@@ -269,12 +269,11 @@ abstract class JdbcStagingContractIT {
 
   /**
    * A reader polling with plain JDBC while the table is replaced five times sees the old table or
-   * the new one, whole: never a missing table and never an empty or partial one.
+   * the new one, whole: never an empty or partial one, and (except on H2, whose best-effort swap
+   * has a moment without the table) never a missing one.
    */
   @Test
   void readerDuringReplaceSeesTheOldOrTheNewTableWhole() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        atomicSwap(), "H2 publishes a replace best effort (documented)");
     String t = table("live");
     spark.sql("CREATE TABLE " + t + " AS SELECT id, 'gen0' AS gen FROM range(1000)");
     String select =
@@ -320,7 +319,11 @@ abstract class JdbcStagingContractIT {
       stop.set(true);
       reader.join(30_000);
     }
-    assertThat(errors).isEmpty();
+    if (atomicSwap()) {
+      assertThat(errors).isEmpty();
+    } else {
+      assertThat(errors).allMatch(e -> e.getMessage().contains("not found"), "table not found");
+    }
     assertThat(seen).isNotEmpty();
     for (String s : seen) {
       String[] p = s.split(":");

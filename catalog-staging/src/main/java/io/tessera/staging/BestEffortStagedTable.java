@@ -33,6 +33,7 @@ public final class BestEffortStagedTable<H> extends HiddenStagedTable<H> {
           spi.moveBack(aside, ident);
         } catch (RuntimeException undo) {
           e.addSuppressed(undo);
+          keepHidden = true;
           throw new TesseraException(
               TesseraError.COMMIT_FAILED,
               publication.sql()
@@ -40,7 +41,8 @@ public final class BestEffortStagedTable<H> extends HiddenStagedTable<H> {
                   + name()
                   + " failed and the old table could not be moved back: it is kept as '"
                   + aside
-                  + "' in the same namespace; rename it back by hand. Cause: "
+                  + "' in the same namespace and the new table under its hidden staging name;"
+                  + " rename the one you want back by hand. Cause: "
                   + e.getMessage(),
               e);
         }

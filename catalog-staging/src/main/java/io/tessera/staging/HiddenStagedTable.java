@@ -30,6 +30,9 @@ abstract class HiddenStagedTable<H> implements StagedTable, SupportsWrite {
   private final String name;
   private final Table writable;
 
+  /** Set when a failed publication left data only in the hidden table: abort must keep it. */
+  protected volatile boolean keepHidden;
+
   HiddenStagedTable(
       StagingSpi<H> spi, H hidden, Identifier ident, Publication publication, String name) {
     this.spi = spi;
@@ -79,6 +82,14 @@ abstract class HiddenStagedTable<H> implements StagedTable, SupportsWrite {
   /** Drops what was staged; the table named {@link #ident}, if any, was never touched. */
   @Override
   public void abortStagedChanges() {
+    if (keepHidden) {
+      LOG.error(
+          "tessera: {} of {} failed half way; its new table is kept (see the error) so that no"
+              + " data is lost",
+          publication.sql(),
+          name);
+      return;
+    }
     try {
       spi.dropHidden(hidden);
     } catch (RuntimeException e) {

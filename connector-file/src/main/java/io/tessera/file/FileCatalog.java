@@ -4,6 +4,7 @@ import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.file.log.LogEntry;
+import io.tessera.file.log.Snapshot;
 import io.tessera.file.log.TableLog;
 import io.tessera.file.log.TableMetadata;
 import io.tessera.staging.StagingCatalog;
@@ -200,7 +201,9 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     if (!log.exists()) {
       throw new NoSuchTableException(ident);
     }
-    return new FileTable(name + "." + ident, log, log.snapshot().metadata(), options);
+    Snapshot snapshot = log.snapshot();
+    return new FileTable(name + "." + ident, log, snapshot.metadata(), options)
+        .loadedFrom(snapshot);
   }
 
   @Override

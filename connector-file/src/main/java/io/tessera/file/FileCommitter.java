@@ -48,6 +48,7 @@ final class FileCommitter {
   private final Path stagingDir;
   private final int checkpointInterval;
   private final Replacement replacement;
+  private final TableMetadata writeMetadata;
 
   /**
    * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
@@ -62,7 +63,9 @@ final class FileCommitter {
       long readVersion,
       Path stagingDir,
       int checkpointInterval,
-      Replacement replacement) {
+      Replacement replacement,
+      TableMetadata writeMetadata) {
+    this.writeMetadata = writeMetadata;
     this.log = log;
     this.tableName = tableName;
     this.mode = mode;
@@ -142,6 +145,8 @@ final class FileCommitter {
             for (String r : removed) {
               deleteQuietly(new Path(log.root(), r));
             }
+          } else {
+            keepForCleanup(removed);
           }
           deleteQuietly(stagingDir);
           LOG.info(
@@ -196,6 +201,22 @@ final class FileCommitter {
     return mode.describe();
   }
 
+  /**
+   * Cleanup judges a file's age by its modification time; a replaced file's age must count from its
+   * replacement, so that a query still reading the old version has the cleanup threshold to finish.
+   */
+  private void keepForCleanup(List<String> removed) {
+    long now = System.currentTimeMillis();
+    for (String r : removed) {
+      try {
+        log.fs().setTimes(new Path(log.root(), r), now, -1);
+      } catch (IOException e) {
+        LOG.warn(
+            "tessera-file: could not refresh the time of replaced file {}: {}", r, e.toString());
+      }
+    }
+  }
+
   private static List<String> allFiles(Snapshot snap) {
     return snap.files().stream().map(AddFile::path).toList();
   }
@@ -226,6 +247,21 @@ final class FileCommitter {
   }
 
   private void checkConflicts(Snapshot snap, List<StagedFile> staged) {
+    // Files are written for the schema, format and partitioning the write was planned with; a
+    // table replaced meanwhile (REPLACE TABLE AS SELECT) has other ones, whatever the mode. A
+    // streaming query resolves its table once, so this also stops a stream started before the
+    // replace.
+    if (replacement == null && !java.util.Objects.equals(snap.metadata(), writeMetadata)) {
+      throw new TesseraException(
+          TesseraError.COMMIT_FAILED,
+          "Concurrent write to "
+              + tableName
+              + ": the table was replaced (new schema, partitioning or format) after this "
+              + operation()
+              + " started at version "
+              + readVersion
+              + "; nothing was committed, run the write again");
+    }
     if (mode instanceof WriteMode.Append || snap.version() <= readVersion) {
       return;
     }

@@ -49,6 +49,11 @@ final class FileStaging implements StagingSpi<FileStaging.Pending> {
 
     /** Called by the batch write instead of committing: the staged table publishes it later. */
     synchronized void written(FileCommitter committer, WriterCommitMessage[] messages) {
+      if (this.committer != null) {
+        committer.abort();
+        throw new IllegalStateException(
+            "A staged table of " + name + " was written twice; only one write can be published");
+      }
       this.committer = committer;
       this.messages = messages;
     }

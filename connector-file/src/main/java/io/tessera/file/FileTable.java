@@ -51,6 +51,7 @@ public class FileTable implements SupportsRead, SupportsWrite {
   private final TableMetadata metadata;
   private final Map<String, String> options;
   private final FileStaging.Pending staged;
+  private Snapshot loaded;
 
   /**
    * @param metadata the table's metadata, or null for a provider path with no table yet
@@ -73,6 +74,12 @@ public class FileTable implements SupportsRead, SupportsWrite {
     this.metadata = metadata;
     this.options = options;
     this.staged = staged;
+  }
+
+  /** Remembers the snapshot the table was loaded from (see {@link #newScanBuilder}). */
+  FileTable loadedFrom(Snapshot snapshot) {
+    this.loaded = snapshot;
+    return this;
   }
 
   /** The staged CTAS / RTAS this table belongs to, or null for an ordinary table. */
@@ -158,6 +165,11 @@ public class FileTable implements SupportsRead, SupportsWrite {
           "There is no tessera-file table at '"
               + log.root()
               + "' (no _tessera/log); check option 'path', or create it by writing to it");
+    }
+    if (metadata != null && loaded != null && !snap.metadata().equals(metadata)) {
+      // Replaced (REPLACE TABLE AS SELECT) after this query resolved the table: read the version
+      // it resolved, whose schema Spark planned with (a replace keeps the old files for cleanup).
+      snap = loaded;
     }
     StructType schema = snap.metadata().schema();
     List<String> paths =

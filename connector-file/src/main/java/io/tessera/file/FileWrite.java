@@ -147,7 +147,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             readVersion,
             staging,
             options.get(FileWriteOptions.CHECKPOINT_INTERVAL),
-            table.staged() == null ? null : table.staged().replacement());
+            table.staged() == null ? null : table.staged().replacement(),
+            metadata);
     return new Prepared(factory, committer);
   }
 

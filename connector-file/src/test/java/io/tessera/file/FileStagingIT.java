@@ -262,4 +262,55 @@ class FileStagingIT {
     }
     assertThat(spark.table(t).count()).isEqualTo(1400);
   }
+
+  static final java.util.concurrent.CountDownLatch APPEND_STARTED =
+      new java.util.concurrent.CountDownLatch(1);
+  static final java.util.concurrent.CountDownLatch RELEASE_APPEND =
+      new java.util.concurrent.CountDownLatch(1);
+
+  /** An append planned for the old table must not commit its files into the replaced one. */
+  @Test
+  void appendPlannedBeforeAReplaceFailsInsteadOfMixingFiles() throws Exception {
+    spark
+        .udf()
+        .register(
+            "hold_row_zero",
+            (org.apache.spark.sql.api.java.UDF1<Long, Long>)
+                id -> {
+                  if (id == 0L) {
+                    APPEND_STARTED.countDown();
+                    RELEASE_APPEND.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                  }
+                  return id;
+                },
+            org.apache.spark.sql.types.DataTypes.LongType);
+    String t = table("events");
+    events(100, 103).writeTo(t).create();
+    List<Throwable> appendError = Collections.synchronizedList(new ArrayList<>());
+    Thread append =
+        new Thread(
+            () -> {
+              try {
+                events(0, 30)
+                    .selectExpr("hold_row_zero(id) as id", "name", "day")
+                    .writeTo(t)
+                    .append();
+              } catch (Throwable e) {
+                appendError.add(e);
+              }
+            });
+    append.start();
+    assertThat(APPEND_STARTED.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    spark.sql("REPLACE TABLE " + t + " USING json AS SELECT id, id * 2 AS twice FROM range(4)");
+    RELEASE_APPEND.countDown();
+    append.join(60_000);
+
+    assertThat(appendError).hasSize(1);
+    assertThat(appendError.get(0))
+        .hasMessageContaining("[COMMIT_FAILED] Concurrent write")
+        .hasMessageContaining("the table was replaced");
+    assertThat(columns(t)).containsExactly("id", "twice");
+    assertThat(spark.table(t).orderBy("id").collectAsList().toString())
+        .isEqualTo("[[0,0], [1,2], [2,4], [3,6]]");
+  }
 }

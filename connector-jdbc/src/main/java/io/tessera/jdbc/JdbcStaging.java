@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
 import org.apache.spark.sql.connector.catalog.Identifier;
@@ -103,20 +104,31 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
         Identifier.of(new String[] {hidden.schema()}, hidden.name()),
         hidden.columns(),
         hidden.keys(),
-        catalog.catalogOptions(),
+        atomicOptions(catalog.catalogOptions()),
         dialect,
-        connector);
+        connector,
+        true);
+  }
+
+  /** The catalog's options without its default commit mode: a staged table is always atomic. */
+  private static Map<String, String> atomicOptions(Map<String, String> catalogOptions) {
+    Map<String, String> out = new java.util.HashMap<>(catalogOptions);
+    out.keySet().removeIf(k -> k.equalsIgnoreCase(JdbcWriteOptions.COMMIT.name()));
+    return Map.copyOf(out);
   }
 
   @Override
   public void swapIn(Hidden hidden, Identifier ident, Publication publication) {
     String schema = hidden.schema();
     String target = ident.name();
-    String aside = hiddenName();
+    String aside = asideName();
     try (Connection c = connector.open()) {
       boolean transactional = dialect.tableSwap() == JdbcDialect.TableSwap.TRANSACTIONAL_DDL;
       c.setAutoCommit(!transactional);
       boolean exists = catalog.tableExists(c, schema, target);
+      if (exists) {
+        refuseIfReferenced(c, ident, publication);
+      }
       if (exists && !publication.replaces()) {
         throw new TesseraException(
             TesseraError.COMMIT_FAILED,
@@ -213,7 +225,12 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
     if (!catalog.tableExists(ident)) {
       return null;
     }
-    String aside = hiddenName();
+    try (Connection c = connector.open()) {
+      refuseIfReferenced(c, ident, Publication.REPLACE);
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Reading the foreign keys of " + ident + " failed", "", e);
+    }
+    String aside = asideName();
     connector.execute(List.of(dialect.renameTable(schema, ident.name(), schema, aside)));
     return aside;
   }
@@ -234,12 +251,54 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
       connector.execute(List.of(dropTable(schema, aside)));
     } catch (RuntimeException e) {
       LOG.warn(
-          "tessera-jdbc: the replaced table is kept as {}.{} ({}); CALL <catalog>.system.cleanup"
-              + " drops it",
+          "tessera-jdbc: the replaced table is kept as {}.{} ({}); drop it by hand when you no"
+              + " longer need it",
           schema,
           aside,
           e.getMessage());
     }
+  }
+
+  /**
+   * Refuses to replace a table that foreign keys of other tables reference: the database would
+   * either refuse to drop it, or (InnoDB) move the references to the renamed old table, leaving
+   * them checking retired rows. Nothing has been changed when this throws.
+   */
+  private void refuseIfReferenced(Connection c, Identifier ident, Publication publication)
+      throws SQLException {
+    String schema = ident.namespace()[0];
+    List<String> referencing = new ArrayList<>();
+    try (java.sql.ResultSet rs =
+        dialect.schemasAreCatalogs()
+            ? c.getMetaData().getExportedKeys(schema, null, ident.name())
+            : c.getMetaData().getExportedKeys(null, schema, ident.name())) {
+      while (rs.next()) {
+        referencing.add(rs.getString("FKTABLE_NAME") + "." + rs.getString("FKCOLUMN_NAME"));
+      }
+    }
+    if (!referencing.isEmpty()) {
+      rollbackQuietly(c);
+      throw new TesseraException(
+          TesseraError.UNSUPPORTED_WRITE_MODE,
+          publication.sql()
+              + " of "
+              + catalog.stagedName(ident)
+              + " is refused: foreign keys of "
+              + String.join(", ", referencing)
+              + " reference it, and a replaced table cannot keep them. Nothing was changed; drop"
+              + " those foreign keys first, or replace only the rows with INSERT OVERWRITE");
+    }
+  }
+
+  /**
+   * The name an old table gets while it is replaced. Not a staging name: the cleanup procedure
+   * never drops it, because on H2 it can be the only copy of the old table after a failed swap.
+   */
+  private static String asideName() {
+    return JdbcDialect.REPLACED_PREFIX
+        + System.currentTimeMillis() / 1000
+        + "_"
+        + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   }
 
   private String dropTable(String schema, String table) {

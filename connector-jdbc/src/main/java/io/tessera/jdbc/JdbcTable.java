@@ -41,6 +41,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   private final Map<String, String> catalogOptions;
   private final JdbcDialect dialect;
   private final JdbcConnector connector;
+  private final boolean staged;
 
   /**
    * @param name the name shown in plans and messages (a staged table shows the name it will get)
@@ -53,6 +54,22 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
       Map<String, String> catalogOptions,
       JdbcDialect dialect,
       JdbcConnector connector) {
+    this(name, ident, schema, partitionKeys, catalogOptions, dialect, connector, false);
+  }
+
+  /**
+   * @param staged the hidden table of a CTAS / RTAS, which is always written atomically
+   */
+  JdbcTable(
+      String name,
+      Identifier ident,
+      StructType schema,
+      List<String> partitionKeys,
+      Map<String, String> catalogOptions,
+      JdbcDialect dialect,
+      JdbcConnector connector,
+      boolean staged) {
+    this.staged = staged;
     this.name = name;
     this.ident = ident;
     this.schema = schema;
@@ -111,6 +128,10 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   @Override
   public Set<TableCapability> capabilities() {
     return CAPABILITIES;
+  }
+
+  boolean staged() {
+    return staged;
   }
 
   Map<String, String> catalogOptions() {

@@ -55,6 +55,12 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
     table.dialect().checkWritable(schema);
     WriteMode chosen = mode();
     JdbcWriteOptions.CommitMode commit = options.get(JdbcWriteOptions.COMMIT);
+    if (commit == JdbcWriteOptions.CommitMode.DIRECT && table.staged()) {
+      throw TesseraErrors.unsupportedWriteMode(
+          "tessera-jdbc with commit=direct",
+          "CREATE / REPLACE TABLE AS SELECT of " + table.name(),
+          "a staged table is always published atomically; remove option 'commit'");
+    }
     if (commit == JdbcWriteOptions.CommitMode.DIRECT && !(chosen instanceof WriteMode.Append)) {
       throw TesseraErrors.unsupportedWriteMode(
           "tessera-jdbc with commit=direct",

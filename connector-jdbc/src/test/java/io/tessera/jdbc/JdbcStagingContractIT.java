@@ -334,4 +334,58 @@ abstract class JdbcStagingContractIT {
     assertThat(rows(t)).hasSize(1500);
     assertNothingStaged();
   }
+
+  @Test
+  void replaceOfATableThatForeignKeysReferenceIsRefusedAndChangesNothing() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("parent")
+            + " ("
+            + db.quote("id")
+            + " BIGINT NOT NULL PRIMARY KEY, "
+            + db.quote("day")
+            + " VARCHAR(10), "
+            + db.quote("amount")
+            + " DOUBLE PRECISION)",
+        "CREATE TABLE "
+            + db.qualified("child")
+            + " ("
+            + db.quote("pid")
+            + " BIGINT, FOREIGN KEY ("
+            + db.quote("pid")
+            + ") REFERENCES "
+            + db.qualified("parent")
+            + " ("
+            + db.quote("id")
+            + "))");
+    String t = table("parent");
+    events(0, 4).writeTo(t).append();
+    db.execute("INSERT INTO " + db.qualified("child") + " VALUES (2)");
+
+    assertThatThrownBy(() -> events(10, 20).writeTo(t).replace())
+        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
+        .hasMessageContaining("foreign keys of child.pid reference it")
+        .hasMessageContaining("Nothing was changed");
+    assertThat(rows(t)).isEqualTo(eventRows(0, 4));
+    assertThat(db.tables())
+        .contains("parent", "child")
+        .noneMatch(n -> n.startsWith("tessera_stg_") || n.startsWith("tessera_old_"));
+  }
+
+  @Test
+  void stagedWritesAreAlwaysAtomicWhateverTheCommitOption() throws Exception {
+    String t = table("events");
+    assertThatThrownBy(() -> events(0, 5).writeTo(t).option("commit", "direct").create())
+        .hasMessageContaining("a staged table is always published atomically");
+    assertThat(db.tables()).isEmpty();
+
+    String direct = Names.unique("direct");
+    JdbcContractIT.registerCatalog(direct, db.url(), db.user(), db.password());
+    spark.conf().set("spark.sql.catalog." + direct + ".commit", "direct");
+    String viaDirect = direct + "." + db.schema() + ".events";
+    events(0, 5).writeTo(viaDirect).create();
+    events(5, 9).writeTo(viaDirect).createOrReplace();
+    assertThat(rows(t)).isEqualTo(eventRows(5, 9));
+    assertNothingStaged();
+  }
 }

@@ -32,6 +32,12 @@ public abstract class JdbcDialect implements Serializable {
   /** Prefix of every staging table Tessera creates; cleanup recognises them by it. */
   public static final String STAGING_PREFIX = "tessera_stg_";
 
+  /**
+   * Prefix of an old table while a CTAS / RTAS replaces it. Never dropped by cleanup: after a
+   * failed best-effort swap it can be the only copy of the old table.
+   */
+  public static final String REPLACED_PREFIX = "tessera_old_";
+
   /** Spark types Tessera can write, for error messages. */
   public static final Set<String> SUPPORTED_TYPES =
       Set.of(

@@ -4,9 +4,10 @@ import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.redact.Redaction;
+import io.tessera.jdbc.dialect.JdbcDialects;
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.Driver;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -23,11 +24,14 @@ public final class JdbcConnector implements Serializable {
   private final String url;
   private final String user;
   private final String password;
+  private final String driverClass;
+  private transient volatile Driver driver;
 
   public JdbcConnector(ParsedOptions options) {
     this.url = options.get(JdbcWriteOptions.URL);
     this.user = options.get(JdbcWriteOptions.USER);
     this.password = options.get(JdbcWriteOptions.PASSWORD);
+    this.driverClass = JdbcDialects.forUrl(url).driverClass();
   }
 
   public String url() {
@@ -36,6 +40,11 @@ public final class JdbcConnector implements Serializable {
 
   public String user() {
     return user;
+  }
+
+  /** The driver class, for handing to Spark's JDBC reader. */
+  String driverClass() {
+    return driverClass;
   }
 
   /** The password, for handing to Spark's JDBC reader only. */
@@ -52,7 +61,11 @@ public final class JdbcConnector implements Serializable {
       p.setProperty("password", password);
     }
     try {
-      return DriverManager.getConnection(url, p);
+      Connection c = driver().connect(url, p);
+      if (c == null) {
+        throw new SQLException("Driver " + driverClass + " does not accept this URL");
+      }
+      return c;
     } catch (SQLException e) {
       throw new TesseraException(
           TesseraError.CONNECTION_FAILED,
@@ -64,6 +77,45 @@ public final class JdbcConnector implements Serializable {
               + "; check options 'url', 'user' and 'password'",
           redactThrowable(e));
     }
+  }
+
+  /**
+   * The driver instance, loaded from the class loader that loaded Tessera (or the thread's), not
+   * looked up in {@code DriverManager}, which cannot see drivers of Spark's user class loader.
+   */
+  private Driver driver() {
+    Driver d = driver;
+    if (d == null) {
+      d = loadDriver();
+      driver = d;
+    }
+    return d;
+  }
+
+  private Driver loadDriver() {
+    List<ClassLoader> loaders = new java.util.ArrayList<>();
+    loaders.add(JdbcConnector.class.getClassLoader());
+    if (Thread.currentThread().getContextClassLoader() != null) {
+      loaders.add(Thread.currentThread().getContextClassLoader());
+    }
+    Exception last = null;
+    for (ClassLoader loader : loaders) {
+      try {
+        return (Driver)
+            Class.forName(driverClass, true, loader).getDeclaredConstructor().newInstance();
+      } catch (ReflectiveOperationException | LinkageError e) {
+        last = e instanceof Exception ex ? ex : new IllegalStateException(e);
+      }
+    }
+    throw new TesseraException(
+        TesseraError.CONNECTION_FAILED,
+        "Cannot load the JDBC driver "
+            + driverClass
+            + " for "
+            + redactedUrl()
+            + "; it ships with tessera-connector-jdbc, so check that the connector's dependencies"
+            + " are on the class path (e.g. use --packages, not --jars with the connector alone)",
+        last);
   }
 
   /** Runs {@code sql} statements, each auto-committed. */

@@ -152,6 +152,8 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     Map<String, String> params = new HashMap<>();
     params.put("url", dialect.sparkReaderUrl(connector.url()));
     params.put("dbtable", qualifiedName());
+    // Without it Spark asks DriverManager, which misses drivers brought by --packages.
+    params.put("driver", connector.driverClass());
     if (connector.user() != null) {
       params.put("user", connector.user());
     }

@@ -10,6 +10,11 @@ public class H2Dialect extends JdbcDialect {
   }
 
   @Override
+  public String driverClass() {
+    return "org.h2.Driver";
+  }
+
+  @Override
   public boolean acceptsUrl(String url) {
     return url.startsWith("jdbc:h2:");
   }

@@ -60,6 +60,13 @@ public abstract class JdbcDialect implements Serializable {
   public abstract boolean acceptsUrl(String url);
 
   /**
+   * The JDBC driver class, handed to Spark's reader and loaded directly by Tessera: a driver that
+   * arrives with {@code spark-submit --packages} lives in Spark's user class loader, which {@link
+   * java.sql.DriverManager} does not search ("No suitable driver").
+   */
+  public abstract String driverClass();
+
+  /**
    * The URL handed to Spark's own JDBC reader, which picks its Spark dialect (quoting, type
    * mapping, push-down) by URL prefix on the driver and on every executor.
    */

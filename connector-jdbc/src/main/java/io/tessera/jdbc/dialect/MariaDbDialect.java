@@ -16,6 +16,11 @@ public class MariaDbDialect extends JdbcDialect {
   }
 
   @Override
+  public String driverClass() {
+    return "org.mariadb.jdbc.Driver";
+  }
+
+  @Override
   public boolean acceptsUrl(String url) {
     return url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
   }

@@ -21,6 +21,11 @@ public class PostgresDialect extends JdbcDialect {
   }
 
   @Override
+  public String driverClass() {
+    return "org.postgresql.Driver";
+  }
+
+  @Override
   public boolean acceptsUrl(String url) {
     return url.startsWith("jdbc:postgresql:");
   }

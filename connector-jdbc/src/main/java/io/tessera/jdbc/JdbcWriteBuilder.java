@@ -54,6 +54,18 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
     StructType schema = info.schema();
     table.dialect().checkWritable(schema);
     WriteMode chosen = mode();
+    List<String> keys = List.of();
+    if (chosen instanceof WriteMode.DynamicOverwrite) {
+      keys = dynamicOverwriteKeys(options, schema);
+      if (keys.isEmpty()) {
+        // As Spark's and Iceberg's dynamic overwrite of an unpartitioned table: the whole table
+        // is one partition, so the new rows replace all of it.
+        LOG.info(
+            "tessera-jdbc: {} has no partition keys; overwritePartitions() replaces the whole table",
+            table.name());
+        chosen = new WriteMode.Truncate();
+      }
+    }
     JdbcWriteOptions.CommitMode commit = options.get(JdbcWriteOptions.COMMIT);
     if (commit == JdbcWriteOptions.CommitMode.DIRECT && table.staged()) {
       throw TesseraErrors.unsupportedWriteMode(
@@ -77,10 +89,6 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
             "Cannot overwrite " + table.name() + " where " + f.describe() + ": " + e.getMessage());
       }
     }
-    List<String> keys = List.of();
-    if (chosen instanceof WriteMode.DynamicOverwrite) {
-      keys = dynamicOverwriteKeys(options, schema);
-    }
     return new JdbcWrite(table, info, options, chosen, keys);
   }
 
@@ -92,13 +100,6 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
                 .filter(s -> !s.isEmpty())
                 .toList()
             : table.partitionKeys();
-    if (keys.isEmpty()) {
-      throw TesseraErrors.unsupportedWriteMode(
-          "tessera-jdbc",
-          "dynamic partition overwrite of " + table.name(),
-          "the table has no partition keys; create it with PARTITIONED BY (column, ...) or set"
-              + " option 'partitionKeys' to the columns whose values the new rows replace");
-    }
     for (String k : keys) {
       if (!Arrays.asList(schema.fieldNames()).contains(k)) {
         throw new TesseraException(

@@ -244,12 +244,10 @@ abstract class JdbcContractIT {
   }
 
   @Test
-  void overwritePartitionsWithoutKeysFailsClearlyBeforeWriting() throws Exception {
+  void overwritePartitionsOfAnUnpartitionedTableReplacesTheWholeTable() throws Exception {
     String t = createEvents("events", 6, "");
-    assertThatThrownBy(() -> events(10, 12).writeTo(t).overwritePartitions())
-        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
-        .hasMessageContaining("set option 'partitionKeys'");
-    assertThat(rows(t)).isEqualTo(expected(0, 6));
+    events(10, 12).writeTo(t).overwritePartitions();
+    assertThat(rows(t)).isEqualTo(expected(10, 12));
     assertNoStagingTables();
   }
 

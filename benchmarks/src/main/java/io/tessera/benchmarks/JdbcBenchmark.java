@@ -44,17 +44,7 @@ final class JdbcBenchmark {
     spark.conf().set("spark.sql.catalog.bench.user", user);
     spark.conf().set("spark.sql.catalog.bench.password", password);
 
-    Dataset<Row> df =
-        spark
-            .range(0, rows, 1, 2)
-            .selectExpr(
-                "id",
-                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
-                "rand(42) * 1000 as amount",
-                "timestamp_seconds(1700000000 + id) as ts",
-                "id % 2 = 0 as flag")
-            .cache();
-    df.count();
+    Dataset<Row> df = customers(spark, rows);
 
     Properties props = new Properties();
     props.setProperty("user", user);
@@ -205,14 +195,35 @@ final class JdbcBenchmark {
 
       @Override
       public long count() throws Exception {
-        try (Connection c = DriverManager.getConnection(url, user, password);
-            Statement st = c.createStatement();
-            ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
-          rs.next();
-          return rs.getLong(1);
-        }
+        return JdbcBenchmark.count(url, user, password, table);
       }
     };
+  }
+
+  /** The workload, cached: (id, name ~20 chars, amount, ts, flag) in 2 partitions. */
+  static Dataset<Row> customers(SparkSession spark, long rows) {
+    Dataset<Row> df =
+        spark
+            .range(0, rows, 1, 2)
+            .selectExpr(
+                "id",
+                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
+                "rand(42) * 1000 as amount",
+                "timestamp_seconds(1700000000 + id) as ts",
+                "id % 2 = 0 as flag")
+            .cache();
+    df.count();
+    return df;
+  }
+
+  /** Rows in {@code table}, to verify a run. */
+  static long count(String url, String user, String password, String table) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   static void exec(String url, String user, String password, String... sql) throws Exception {

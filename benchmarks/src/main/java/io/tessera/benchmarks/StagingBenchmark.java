@@ -2,10 +2,6 @@ package io.tessera.benchmarks;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -26,17 +22,7 @@ final class StagingBenchmark {
 
   static List<BenchmarkRunner.Result> run(SparkSession spark, long rows, int rounds)
       throws Exception {
-    Dataset<Row> df =
-        spark
-            .range(0, rows, 1, 2)
-            .selectExpr(
-                "id",
-                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
-                "rand(42) * 1000 as amount",
-                "timestamp_seconds(1700000000 + id) as ts",
-                "id % 2 = 0 as flag")
-            .cache();
-    df.count();
+    Dataset<Row> df = JdbcBenchmark.customers(spark, rows);
     try {
       return List.of(postgres(spark, df, rows, rounds), files(spark, df, rows, rounds));
     } finally {
@@ -149,6 +135,10 @@ final class StagingBenchmark {
     }
   }
 
+  interface Count {
+    long get() throws Exception;
+  }
+
   private static Contender jdbc(
       String name,
       String url,
@@ -169,37 +159,22 @@ final class StagingBenchmark {
       String[] resetSql,
       Body resetBody,
       Body body) {
-    return new Contender() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public void reset() throws Exception {
-        JdbcBenchmark.exec(url, user, password, resetSql);
-        resetBody.run();
-      }
-
-      @Override
-      public void run() throws Exception {
-        body.run();
-      }
-
-      @Override
-      public long count() throws Exception {
-        try (Connection c = DriverManager.getConnection(url, user, password);
-            Statement st = c.createStatement();
-            ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
-          rs.next();
-          return rs.getLong(1);
-        }
-      }
-    };
+    return contender(
+        name,
+        () -> {
+          JdbcBenchmark.exec(url, user, password, resetSql);
+          resetBody.run();
+        },
+        body,
+        () -> JdbcBenchmark.count(url, user, password, table));
   }
 
   private static Contender file(
       SparkSession spark, String name, String table, Body reset, Body body) {
+    return contender(name, reset, body, () -> spark.table(table).count());
+  }
+
+  private static Contender contender(String name, Body reset, Body body, Count count) {
     return new Contender() {
       @Override
       public String name() {
@@ -217,8 +192,8 @@ final class StagingBenchmark {
       }
 
       @Override
-      public long count() {
-        return spark.table(table).count();
+      public long count() throws Exception {
+        return count.get();
       }
     };
   }

@@ -197,7 +197,7 @@ final class JdbcBatchWrite implements BatchWrite {
             connector.redactThrowable(e));
       }
     } catch (SQLException e) {
-      rollbackQuietly(c);
+      JdbcConnector.rollbackQuietly(c);
       throw new TesseraException(
           TesseraError.COMMIT_FAILED,
           "Publishing the write into "
@@ -210,7 +210,7 @@ final class JdbcBatchWrite implements BatchWrite {
           connector.redactThrowable(e));
     } catch (RuntimeException e) {
       if (!published) {
-        rollbackQuietly(c);
+        JdbcConnector.rollbackQuietly(c);
       }
       throw e;
     } finally {
@@ -330,14 +330,6 @@ final class JdbcBatchWrite implements BatchWrite {
               + " be dropped by hand or by cleanupStaging",
           staging,
           e.getMessage());
-    }
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // Closing without commit discards the transaction as well.
     }
   }
 

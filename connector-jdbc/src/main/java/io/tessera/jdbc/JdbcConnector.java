@@ -118,6 +118,17 @@ public final class JdbcConnector implements Serializable {
         last);
   }
 
+  /** Rolls back {@code c}'s open transaction, if any; closing it would discard it too. */
+  static void rollbackQuietly(Connection c) {
+    try {
+      if (!c.getAutoCommit()) {
+        c.rollback();
+      }
+    } catch (SQLException ignored) {
+      // closing the connection discards the transaction as well
+    }
+  }
+
   /** Runs {@code sql} statements, each auto-committed. */
   public void execute(List<String> sql) {
     try (Connection c = open();

@@ -174,7 +174,7 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
         try {
           st.execute(s);
         } catch (SQLException e) {
-          rollbackQuietly(c);
+          JdbcConnector.rollbackQuietly(c);
           throw new TesseraException(
               TesseraError.COMMIT_FAILED,
               publication.sql()
@@ -277,7 +277,7 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
       }
     }
     if (!referencing.isEmpty()) {
-      rollbackQuietly(c);
+      JdbcConnector.rollbackQuietly(c);
       throw new TesseraException(
           TesseraError.UNSUPPORTED_WRITE_MODE,
           publication.sql()
@@ -309,15 +309,5 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
     return JdbcDialect.stagingTableName(
         System.currentTimeMillis() / 1000,
         UUID.randomUUID().toString().replace("-", "").substring(0, 12));
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      if (!c.getAutoCommit()) {
-        c.rollback();
-      }
-    } catch (SQLException ignored) {
-      // closing the connection discards the transaction too
-    }
   }
 }

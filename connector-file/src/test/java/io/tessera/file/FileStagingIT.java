@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.FaultInjection;
 import io.tessera.testing.Names;
+import io.tessera.testing.ReplaceWhileReading;
 import io.tessera.testing.SharedSpark;
 import io.tessera.testing.TestPaths;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
@@ -197,16 +197,7 @@ class FileStagingIT {
     Dataset<Row> failing =
         events(100, 400).selectExpr("fail_always(id, 333L) as id", "'other' as label");
 
-    assertThatThrownBy(() -> failing.writeTo(t).replace())
-        .hasStackTraceContaining("injected failure, id 333");
-    assertThatThrownBy(() -> failing.writeTo(t).createOrReplace())
-        .hasStackTraceContaining("injected failure");
-    String view = Names.unique("src");
-    failing.createOrReplaceTempView(view);
-    assertThatThrownBy(() -> spark.sql("REPLACE TABLE " + t + " AS SELECT * FROM " + view))
-        .hasStackTraceContaining("injected failure");
-    assertThatThrownBy(() -> failing.write().mode(SaveMode.Overwrite).saveAsTable(t))
-        .hasStackTraceContaining("injected failure");
+    ReplaceWhileReading.assertEveryReplaceFails(spark, failing, t, "injected failure, id 333");
 
     assertThat(rows(t)).isEqualTo(rows(events(0, 30)));
     assertThat(columns(t)).containsExactly("id", "name", "day");
@@ -220,46 +211,16 @@ class FileStagingIT {
   @Test
   void readerDuringReplaceSeesTheOldOrTheNewTableWhole() throws Exception {
     String t = table("live");
-    spark.sql("CREATE TABLE " + t + " AS SELECT id, 'gen0' AS gen FROM range(1000)");
-    List<String> seen = Collections.synchronizedList(new ArrayList<>());
-    List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
-    AtomicBoolean stop = new AtomicBoolean();
-    Thread reader =
-        new Thread(
+    spark.sql(ReplaceWhileReading.createSql(t));
+    ReplaceWhileReading.run(
+            spark,
+            t,
+            4,
             () -> {
-              while (!stop.get()) {
-                try {
-                  Row r = spark.sql("SELECT count(*), min(gen), max(gen) FROM " + t).first();
-                  seen.add(r.getLong(0) + ":" + r.getString(1) + ":" + r.getString(2));
-                } catch (Exception e) {
-                  errors.add(e);
-                }
-              }
-            });
-    reader.start();
-    try {
-      for (int gen = 1; gen <= 4; gen++) {
-        spark.sql(
-            "REPLACE TABLE "
-                + t
-                + " AS SELECT id, 'gen"
-                + gen
-                + "' AS gen FROM range("
-                + (1000 + gen * 100)
-                + ")");
-      }
-    } finally {
-      stop.set(true);
-      reader.join(60_000);
-    }
-    assertThat(errors).isEmpty();
-    assertThat(seen).isNotEmpty();
-    for (String s : seen) {
-      String[] p = s.split(":");
-      assertThat(p[1]).as("one generation per read").isEqualTo(p[2]);
-      int gen = Integer.parseInt(p[1].substring(3));
-      assertThat(Long.parseLong(p[0])).isEqualTo(1000 + gen * 100L);
-    }
+              Row r = spark.sql("SELECT count(*), min(gen), max(gen) FROM " + t).first();
+              return new Object[] {r.getLong(0), r.getString(1), r.getString(2)};
+            })
+        .assertEveryReadWhole(e -> false);
     assertThat(spark.table(t).count()).isEqualTo(1400);
   }
 

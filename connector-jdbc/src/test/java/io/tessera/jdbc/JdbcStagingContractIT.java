@@ -6,15 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tessera.testing.DatabaseKind;
 import io.tessera.testing.FaultInjection;
 import io.tessera.testing.Names;
+import io.tessera.testing.ReplaceWhileReading;
 import io.tessera.testing.SharedSpark;
 import io.tessera.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -102,6 +101,19 @@ abstract class JdbcStagingContractIT {
       }
     }
     return out;
+  }
+
+  /** DDL of an events table (id, day, amount) whose id is a primary key, made in the database. */
+  String keyedEventsDdl(String name) {
+    return "CREATE TABLE "
+        + db.qualified(name)
+        + " ("
+        + db.quote("id")
+        + " BIGINT NOT NULL PRIMARY KEY, "
+        + db.quote("day")
+        + " VARCHAR(10), "
+        + db.quote("amount")
+        + " DOUBLE PRECISION)";
   }
 
   void assertNothingStaged() throws Exception {
@@ -211,15 +223,7 @@ abstract class JdbcStagingContractIT {
   @Test
   void failingReplaceLeavesTheOldTableExactlyAsItWas() throws Exception {
     db.execute(
-        "CREATE TABLE "
-            + db.qualified("keyed")
-            + " ("
-            + db.quote("id")
-            + " BIGINT NOT NULL PRIMARY KEY, "
-            + db.quote("day")
-            + " VARCHAR(10), "
-            + db.quote("amount")
-            + " DOUBLE PRECISION)",
+        keyedEventsDdl("keyed"),
         "CREATE INDEX "
             + db.quote("keyed_day")
             + " ON "
@@ -232,16 +236,7 @@ abstract class JdbcStagingContractIT {
     Dataset<Row> failing =
         events(100, 500).selectExpr("fail_always(id, 333L) as id", "'other' as label");
 
-    assertThatThrownBy(() -> failing.writeTo(t).replace())
-        .hasStackTraceContaining("injected failure, id 333");
-    assertThatThrownBy(() -> failing.writeTo(t).createOrReplace())
-        .hasStackTraceContaining("injected failure");
-    String view = Names.unique("src");
-    failing.createOrReplaceTempView(view);
-    assertThatThrownBy(() -> spark.sql("REPLACE TABLE " + t + " AS SELECT * FROM " + view))
-        .hasStackTraceContaining("injected failure");
-    assertThatThrownBy(() -> failing.write().mode(SaveMode.Overwrite).saveAsTable(t))
-        .hasStackTraceContaining("injected failure");
+    ReplaceWhileReading.assertEveryReplaceFails(spark, failing, t, "injected failure, id 333");
 
     assertThat(rows(t)).isEqualTo(eventRows(0, 10));
     assertThat(columns(t)).containsExactly("id", "day", "amount");
@@ -275,7 +270,7 @@ abstract class JdbcStagingContractIT {
   @Test
   void readerDuringReplaceSeesTheOldOrTheNewTableWhole() throws Exception {
     String t = table("live");
-    spark.sql("CREATE TABLE " + t + " AS SELECT id, 'gen0' AS gen FROM range(1000)");
+    spark.sql(ReplaceWhileReading.createSql(t));
     String select =
         "SELECT COUNT(*), MIN("
             + db.quote("gen")
@@ -283,54 +278,21 @@ abstract class JdbcStagingContractIT {
             + db.quote("gen")
             + ") FROM "
             + db.qualified("live");
-    List<String> seen = Collections.synchronizedList(new ArrayList<>());
-    List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
-    AtomicBoolean stop = new AtomicBoolean();
-    Thread reader =
-        new Thread(
+    ReplaceWhileReading outcome =
+        ReplaceWhileReading.run(
+            spark,
+            t,
+            5,
             () -> {
               try (Connection c = db.connect();
-                  Statement st = c.createStatement()) {
-                while (!stop.get()) {
-                  try (ResultSet rs = st.executeQuery(select)) {
-                    rs.next();
-                    seen.add(rs.getLong(1) + ":" + rs.getString(2) + ":" + rs.getString(3));
-                  } catch (Exception e) {
-                    errors.add(e);
-                  }
-                }
-              } catch (Exception e) {
-                errors.add(e);
+                  Statement st = c.createStatement();
+                  ResultSet rs = st.executeQuery(select)) {
+                rs.next();
+                return new Object[] {rs.getLong(1), rs.getString(2), rs.getString(3)};
               }
             });
-    reader.start();
-    try {
-      for (int gen = 1; gen <= 5; gen++) {
-        spark.sql(
-            "REPLACE TABLE "
-                + t
-                + " AS SELECT id, 'gen"
-                + gen
-                + "' AS gen FROM range("
-                + (1000 + gen * 100)
-                + ")");
-      }
-    } finally {
-      stop.set(true);
-      reader.join(30_000);
-    }
-    if (atomicSwap()) {
-      assertThat(errors).isEmpty();
-    } else {
-      assertThat(errors).allMatch(e -> e.getMessage().contains("not found"), "table not found");
-    }
-    assertThat(seen).isNotEmpty();
-    for (String s : seen) {
-      String[] p = s.split(":");
-      int gen = Integer.parseInt(p[1].substring(3));
-      assertThat(p[1]).as("one generation per read").isEqualTo(p[2]);
-      assertThat(Long.parseLong(p[0])).as("rows of gen" + gen).isEqualTo(1000 + gen * 100L);
-    }
+    outcome.assertEveryReadWhole(
+        e -> !atomicSwap() && String.valueOf(e.getMessage()).contains("not found"));
     assertThat(rows(t)).hasSize(1500);
     assertNothingStaged();
   }
@@ -338,15 +300,7 @@ abstract class JdbcStagingContractIT {
   @Test
   void replaceOfATableThatForeignKeysReferenceIsRefusedAndChangesNothing() throws Exception {
     db.execute(
-        "CREATE TABLE "
-            + db.qualified("parent")
-            + " ("
-            + db.quote("id")
-            + " BIGINT NOT NULL PRIMARY KEY, "
-            + db.quote("day")
-            + " VARCHAR(10), "
-            + db.quote("amount")
-            + " DOUBLE PRECISION)",
+        keyedEventsDdl("parent"),
         "CREATE TABLE "
             + db.qualified("child")
             + " ("

@@ -92,6 +92,7 @@ final class JdbcBatchWrite implements BatchWrite {
     if (!atomic) {
       return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
     }
+    prepareLock();
     try {
       connector.execute(dialect.createStagingTable(staging, target));
     } catch (RuntimeException e) {
@@ -105,6 +106,22 @@ final class JdbcBatchWrite implements BatchWrite {
         table.name(),
         staging);
     return new JdbcWriterFactory(connector, dialect, staging, schema, batchSize, true);
+  }
+
+  /** Makes sure the publish can take its lock (see {@link JdbcDialect#lockTarget}). */
+  private void prepareLock() {
+    if (dialect.locksTableItself()) {
+      return;
+    }
+    connector.execute(dialect.prepareLockTable(table.schemaName()));
+    try (Connection c = connector.open();
+        PreparedStatement ps = c.prepareStatement(dialect.insertLockRow(table.schemaName()))) {
+      ps.setString(1, table.tableName());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // The row exists already (another write made it); the publish checks that it is there.
+      LOG.debug("tessera-jdbc: lock row of {} not inserted: {}", table.name(), e.getMessage());
+    }
   }
 
   @Override
@@ -148,6 +165,8 @@ final class JdbcBatchWrite implements BatchWrite {
     String sql = "";
     try {
       c.setAutoCommit(false);
+      sql = dialect.lockTarget(table.schemaName(), target);
+      lock(c, sql);
       for (Statement s : removals(attemptChunks)) {
         sql = s.sql();
         s.run(c);
@@ -221,6 +240,19 @@ final class JdbcBatchWrite implements BatchWrite {
             "tessera-jdbc: closing the commit connection failed: {}",
             connector.redact(e.getMessage()));
       }
+    }
+  }
+
+  private void lock(Connection c, String sql) throws SQLException {
+    if (dialect.locksTableItself()) {
+      new Statement(sql, List.of()).run(c);
+    } else if (new Statement(sql, List.of(table.tableName())).run(c) != 1) {
+      throw new SQLException(
+          "the row of "
+              + table.tableName()
+              + " in Tessera's lock table "
+              + JdbcDialect.LOCK_TABLE
+              + " is missing (was it deleted?)");
     }
   }
 

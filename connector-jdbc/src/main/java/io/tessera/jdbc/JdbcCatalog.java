@@ -147,10 +147,11 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     if (!namespaceExists(namespace)) {
       throw new NoSuchNamespaceException(namespace);
     }
-    if (!cascade && !withConnection(c -> tableNames(c, namespace[0], true).isEmpty())) {
+    if (!cascade && !withConnection(c -> tableNames(c, namespace[0], false).isEmpty())) {
       throw new NonEmptyNamespaceException(namespace);
     }
-    connector.execute(List.of(dialect.dropSchema(namespace[0], cascade)));
+    // Without user tables, only Tessera's own remain (lock table, staging): they go with it.
+    connector.execute(List.of(dialect.dropSchema(namespace[0], true)));
     return true;
   }
 
@@ -319,14 +320,19 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     return out;
   }
 
-  /** Tables of {@code schema}; Tessera's staging tables only when {@code includeStaging}. */
+  /**
+   * Tables of {@code schema}; Tessera's own (staging tables, the lock table) only when {@code
+   * includeStaging}.
+   */
   private List<String> tableNames(Connection c, String schema, boolean includeStaging)
       throws SQLException {
     List<String> out = new ArrayList<>();
     try (ResultSet rs = tables(c, schema, null)) {
       while (rs.next()) {
         String t = rs.getString("TABLE_NAME");
-        if (includeStaging || !t.startsWith(JdbcDialect.STAGING_PREFIX)) {
+        boolean internal =
+            t.startsWith(JdbcDialect.STAGING_PREFIX) || t.equals(JdbcDialect.LOCK_TABLE);
+        if (includeStaging || !internal) {
           out.add(t);
         }
       }

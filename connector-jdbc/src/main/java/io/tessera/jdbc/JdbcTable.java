@@ -89,6 +89,11 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     return dialect.qualified(ident.namespace()[0], ident.name());
   }
 
+  /** The table's own name in its schema. */
+  String tableName() {
+    return ident.name();
+  }
+
   String schemaName() {
     return ident.namespace()[0];
   }

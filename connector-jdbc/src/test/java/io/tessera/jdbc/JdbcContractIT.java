@@ -264,6 +264,59 @@ abstract class JdbcContractIT {
     assertThat(rows(t)).isEqualTo(expected(0, 9));
   }
 
+  // ---- concurrent writers -------------------------------------------------------------------
+
+  /**
+   * Two overwrites of one table publish at the same moment: the result must be one of them, never
+   * both. A test transaction holds a row lock of the table until both publishes wait behind it,
+   * then lets them go together.
+   */
+  @Test
+  void concurrentOverwritesEndAsOneSerialOrder() throws Exception {
+    String t = createEvents("events", 10, "");
+    List<Throwable> failures = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (java.sql.Connection blocker = db.connect()) {
+      if (kind() == DatabaseKind.H2) {
+        blocker.createStatement().execute("SET DEFAULT_LOCK_TIMEOUT 60000");
+      }
+      blocker.setAutoCommit(false);
+      blocker
+          .createStatement()
+          .executeUpdate(
+              "DELETE FROM " + db.qualified("events") + " WHERE " + db.quote("id") + " = 0");
+      Thread a = writer(() -> events(100, 110).writeTo(t).overwrite(lit(true)), failures);
+      Thread b = writer(() -> events(200, 212).writeTo(t).overwrite(lit(true)), failures);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> db.sessionsWaitingForLocks() >= 2);
+      blocker.rollback();
+      a.join(60_000);
+      b.join(60_000);
+    }
+    assertThat(failures).isEmpty();
+    assertThat(rows(t)).isIn(expected(100, 110), expected(200, 212));
+    assertNoStagingTables();
+  }
+
+  private static Thread writer(ThrowingRunnable write, List<Throwable> failures) {
+    Thread th =
+        new Thread(
+            () -> {
+              try {
+                write.run();
+              } catch (Throwable e) {
+                failures.add(e);
+              }
+            });
+    th.start();
+    return th;
+  }
+
+  @FunctionalInterface
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
   // ---- faults -----------------------------------------------------------------------------
 
   @Test

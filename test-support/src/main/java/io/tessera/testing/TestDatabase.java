@@ -151,7 +151,34 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
-  /** Names of the tables now in this test's schema. */
+  /**
+   * How many sessions now wait for a lock while running a statement on this test's schema (on H2,
+   * whose database belongs to the test, any waiting session). For tests that make writers queue.
+   */
+  public long sessionsWaitingForLocks() throws SQLException {
+    String sql =
+        switch (kind) {
+          case H2 ->
+              "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL";
+          case POSTGRESQL ->
+              "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  + " AND query LIKE '%"
+                  + schema
+                  + "%'";
+          case MARIADB ->
+              "SELECT COUNT(*) FROM information_schema.PROCESSLIST p WHERE p.INFO LIKE '%"
+                  + schema
+                  + "%' AND p.ID <> CONNECTION_ID() AND (p.STATE LIKE '%lock%' OR p.ID IN"
+                  + " (SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX"
+                  + " WHERE trx_state = 'LOCK WAIT'))";
+        };
+    return ((Number) query(sql).get(0).get(0)).longValue();
+  }
+
+  /**
+   * Names of the tables now in this test's schema, except Tessera's lock table {@code
+   * tessera_locks}, which connectors create on demand and keep.
+   */
   public List<String> tables() throws SQLException {
     try (Connection c = connect()) {
       String catalog = kind == DatabaseKind.MARIADB ? schema : null;
@@ -159,7 +186,10 @@ public final class TestDatabase implements AutoCloseable {
       try (ResultSet rs = c.getMetaData().getTables(catalog, schemaPattern, "%", null)) {
         List<String> out = new ArrayList<>();
         while (rs.next()) {
-          out.add(rs.getString("TABLE_NAME"));
+          String name = rs.getString("TABLE_NAME");
+          if (!name.equals("tessera_locks")) {
+            out.add(name);
+          }
         }
         return out;
       }

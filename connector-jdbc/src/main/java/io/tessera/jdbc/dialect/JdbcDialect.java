@@ -38,6 +38,13 @@ public abstract class JdbcDialect implements Serializable {
    */
   public static final String REPLACED_PREFIX = "tessera_old_";
 
+  /**
+   * Tessera's lock table, one per schema, created on demand on databases without a table lock that
+   * blocks writers but not readers: one row per target table, updated at the start of each publish
+   * so that concurrent publishes of one table queue (see {@link #lockTarget}).
+   */
+  public static final String LOCK_TABLE = "tessera_locks";
+
   /** Spark types Tessera can write, for error messages. */
   public static final Set<String> SUPPORTED_TYPES =
       Set.of(
@@ -231,6 +238,55 @@ public abstract class JdbcDialect implements Serializable {
   public List<String> swapTables(String schema, String target, String hidden, String aside) {
     return List.of(
         renameTable(schema, target, schema, aside), renameTable(schema, hidden, schema, target));
+  }
+
+  /**
+   * Whether {@link #lockTarget} locks the target table itself; otherwise it updates the table's row
+   * of {@link #LOCK_TABLE} and binds the table name as its one parameter.
+   */
+  public boolean locksTableItself() {
+    return false;
+  }
+
+  /**
+   * Run first in the publish transaction: makes every other Tessera publish of the same table wait
+   * until this transaction ends, so two overwrites end as one of their serial orders (under READ
+   * COMMITTED, two DELETE + INSERT transactions can otherwise both keep their rows). Readers are
+   * not blocked.
+   */
+  public String lockTarget(String schema, String qualifiedTarget) {
+    return "UPDATE "
+        + qualified(schema, LOCK_TABLE)
+        + " SET "
+        + quote("writes")
+        + " = "
+        + quote("writes")
+        + " + 1 WHERE "
+        + quote("table_name")
+        + " = ?";
+  }
+
+  /** Driver-side before the tasks (each may commit by itself): creates the lock table. */
+  public List<String> prepareLockTable(String schema) {
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS "
+            + qualified(schema, LOCK_TABLE)
+            + " ("
+            + quote("table_name")
+            + " VARCHAR(255) NOT NULL PRIMARY KEY, "
+            + quote("writes")
+            + " BIGINT NOT NULL)");
+  }
+
+  /** Adds the table's row to the lock table; binds the table name; may fail if it exists. */
+  public String insertLockRow(String schema) {
+    return "INSERT INTO "
+        + qualified(schema, LOCK_TABLE)
+        + " ("
+        + quote("table_name")
+        + ", "
+        + quote("writes")
+        + ") VALUES (?, 0)";
   }
 
   public String createSchema(String schema) {

@@ -56,6 +56,17 @@ public class PostgresDialect extends JdbcDialect {
         addAttemptColumn(qualifiedStaging));
   }
 
+  /** SHARE ROW EXCLUSIVE conflicts with itself and with every writer, never with readers. */
+  @Override
+  public boolean locksTableItself() {
+    return true;
+  }
+
+  @Override
+  public String lockTarget(String schema, String qualifiedTarget) {
+    return "LOCK TABLE " + qualifiedTarget + " IN SHARE ROW EXCLUSIVE MODE";
+  }
+
   @Override
   public TableSwap tableSwap() {
     return TableSwap.TRANSACTIONAL_DDL;

@@ -278,7 +278,8 @@ final class JdbcBatchWrite implements BatchWrite {
               .map(
                   k ->
                       dialect.nullSafeEquals(
-                          staging + "." + dialect.quote(k), target + "." + dialect.quote(k)))
+                          comparable(k, staging + "." + dialect.quote(k)),
+                          comparable(k, target + "." + dialect.quote(k))))
               .collect(Collectors.joining(" AND "));
       for (List<Long> chunk : attemptChunks) {
         out.add(
@@ -299,6 +300,13 @@ final class JdbcBatchWrite implements BatchWrite {
     throw new TesseraException(
         TesseraError.UNSUPPORTED_WRITE_MODE,
         "tessera-jdbc does not support " + mode.describe() + " yet");
+  }
+
+  /** A key column compared as Spark compares it (strings by bytes, not by collation). */
+  private String comparable(String column, String sql) {
+    return schema.apply(column).dataType() instanceof org.apache.spark.sql.types.StringType
+        ? dialect.sparkComparableString(sql)
+        : sql;
   }
 
   private String attemptIn(int n) {

@@ -264,6 +264,80 @@ abstract class JdbcContractIT {
     assertThat(rows(t)).isEqualTo(expected(0, 9));
   }
 
+  // ---- Spark's string comparison, not the database's collation -----------------------------
+
+  static final List<String> NAMES =
+      List.of("O'Brien", "o'brien", "Koln", "Köln", "a", "a ", "B", "Z", "é");
+
+  /** A table (id, name) with one row per entry of {@link #NAMES}, id = its index. */
+  String createNames(String extra) throws Exception {
+    String t = table("names");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING) " + extra);
+    if (kind() == DatabaseKind.POSTGRESQL) {
+      // A locale collation, as most PostgreSQL servers have by default ('a' < 'Z', 'é' near 'e').
+      db.execute(
+          "ALTER TABLE "
+              + db.qualified("names")
+              + " ALTER COLUMN "
+              + db.quote("name")
+              + " TYPE TEXT COLLATE \"en-US-x-icu\"");
+    }
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < NAMES.size(); i++) {
+      values
+          .append(i == 0 ? "" : ", ")
+          .append("(")
+          .append(i)
+          .append("L, '")
+          .append(NAMES.get(i).replace("'", "\\'"))
+          .append("')");
+    }
+    spark.sql("SELECT * FROM VALUES " + values + " AS v(id, name)").writeTo(t).append();
+    return t;
+  }
+
+  List<String> names(String t) {
+    return spark.table(t).orderBy("id").select("name").as(Encoders.STRING()).collectAsList();
+  }
+
+  static List<String> namesWithout(String... removed) {
+    List<String> out = new java.util.ArrayList<>(NAMES);
+    out.removeAll(List.of(removed));
+    return out;
+  }
+
+  @Test
+  void overwriteConditionsCompareStringsAsSparkDoes() throws Exception {
+    String t = createNames("");
+    Dataset<Row> none = spark.sql("SELECT 100L AS id, 'new' AS name").limit(0);
+
+    none.writeTo(t).overwrite(col("name").equalTo("O'Brien"));
+    none.writeTo(t).overwrite(col("name").equalTo("Koln"));
+    none.writeTo(t).overwrite(col("name").equalTo("a"));
+    assertThat(names(t)).isEqualTo(namesWithout("O'Brien", "Koln", "a"));
+
+    // Spark orders by UTF-8 bytes: 'o' (0x6F) and 'é' (0xC3 0xA9) sort after 'Z'; 'B', 'K' before.
+    none.writeTo(t).overwrite(col("name").gt("Z"));
+    assertThat(names(t)).isEqualTo(List.of("Köln", "B", "Z"));
+    // "a " is gone with 'a ' > 'Z'; the remaining rows compare by bytes too.
+    none.writeTo(t).overwrite(col("name").lt("C").and(col("name").isin("B", "b")));
+    assertThat(names(t)).isEqualTo(List.of("Köln", "Z"));
+  }
+
+  @Test
+  void overwritePartitionsMatchesKeysAsSparkDoes() throws Exception {
+    String t = createNames("PARTITIONED BY (name)");
+    spark
+        .sql("SELECT * FROM VALUES (100L, 'O''Brien'), (101L, 'Koln'), (102L, 'a') AS v(id, name)")
+        .writeTo(t)
+        .overwritePartitions();
+
+    List<String> want = namesWithout("O'Brien", "Koln", "a");
+    want.addAll(List.of("O'Brien", "Koln", "a"));
+    assertThat(names(t)).isEqualTo(want);
+    assertThat(spark.table(t).count()).isEqualTo(NAMES.size());
+  }
+
   // ---- concurrent writers -------------------------------------------------------------------
 
   /**

@@ -297,6 +297,15 @@ public abstract class JdbcDialect implements Serializable {
     return "DROP SCHEMA " + quote(schema) + (cascade ? " CASCADE" : "");
   }
 
+  /**
+   * {@code sqlExpr} (a string column or parameter) in a form that compares as Spark compares
+   * strings: by their UTF-8 bytes, case, accents and trailing spaces significant. H2 compares
+   * VARCHAR values exactly already.
+   */
+  public String sparkComparableString(String sqlExpr) {
+    return sqlExpr;
+  }
+
   /** {@code a} equals {@code b}, where NULL equals NULL. */
   public String nullSafeEquals(String a, String b) {
     return a + " IS NOT DISTINCT FROM " + b;

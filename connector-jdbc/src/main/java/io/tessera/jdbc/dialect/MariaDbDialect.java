@@ -134,6 +134,16 @@ public class MariaDbDialect extends JdbcDialect {
     return "DROP DATABASE " + quote(schema);
   }
 
+  /**
+   * MariaDB's default collations ignore case, accents and trailing spaces ({@code 'O''Brien' =
+   * 'o''brien'}), and even {@code utf8mb4_bin} pads spaces. Comparing the UTF-8 bytes as a binary
+   * string is exact and orders as Spark does, whatever the column's character set.
+   */
+  @Override
+  public String sparkComparableString(String sqlExpr) {
+    return "CAST(CONVERT(" + sqlExpr + " USING utf8mb4) AS BINARY)";
+  }
+
   @Override
   public String nullSafeEquals(String a, String b) {
     return a + " <=> " + b;

@@ -56,6 +56,15 @@ public class PostgresDialect extends JdbcDialect {
         addAttemptColumn(qualifiedStaging));
   }
 
+  /**
+   * The "C" collation orders by bytes (UTF-8 here), as Spark does; the database's locale would
+   * order {@code 'a' > 'Z'} as false and accents beside their letters.
+   */
+  @Override
+  public String sparkComparableString(String sqlExpr) {
+    return "(" + sqlExpr + ") COLLATE \"C\"";
+  }
+
   /** SHARE ROW EXCLUSIVE conflicts with itself and with every writer, never with readers. */
   @Override
   public boolean locksTableItself() {

@@ -7,12 +7,14 @@ import org.apache.spark.sql.connector.expressions.Expression;
 import org.apache.spark.sql.connector.expressions.Literal;
 import org.apache.spark.sql.connector.expressions.NamedReference;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * Translates Spark's V2 predicates (from {@code writeTo(...).overwrite(condition)}) to a SQL
  * condition with bound parameters. Column names are quoted by the dialect and must exist in the
- * table; literal values are never written into the SQL text.
+ * table; literal values are never written into the SQL text. Strings compare as Spark compares them
+ * (bytes, not the database's collation): see {@link JdbcDialect#sparkComparableString}.
  */
 public final class SqlPredicates {
   /** A SQL condition and the values of its {@code ?} parameters, in order. */
@@ -95,11 +97,14 @@ public final class SqlPredicates {
       if (parts.length != 1 || !java.util.Arrays.asList(schema.fieldNames()).contains(parts[0])) {
         throw new Untranslatable("column " + ref + " is not a top-level column of the table");
       }
-      return dialect.quote(parts[0]);
+      String sql = dialect.quote(parts[0]);
+      return schema.apply(parts[0]).dataType() instanceof StringType
+          ? dialect.sparkComparableString(sql)
+          : sql;
     }
     if (e instanceof Literal<?> lit) {
       params.add(ValueBinder.toJdbc(lit.dataType(), lit.value()));
-      return "?";
+      return lit.dataType() instanceof StringType ? dialect.sparkComparableString("?") : "?";
     }
     throw new Untranslatable(
         "expression "

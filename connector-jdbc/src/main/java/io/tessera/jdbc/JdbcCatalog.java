@@ -359,7 +359,8 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     String esc = md.getSearchStringEscape();
     String schemaPattern = escapePattern(schema, esc);
     String tablePattern = table == null ? "%" : escapePattern(table, esc);
-    String[] types = {"TABLE", "BASE TABLE"};
+    // PostgreSQL reports partitioned tables as their own type.
+    String[] types = {"TABLE", "BASE TABLE", "PARTITIONED TABLE"};
     return dialect.schemasAreCatalogs()
         ? md.getTables(schema, null, tablePattern, types)
         : md.getTables(null, schemaPattern, tablePattern, types);

@@ -46,8 +46,25 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
     }
   }
 
+  /** Options that choose the database; a catalog table's database is the catalog's. */
+  private static final java.util.Set<String> CONNECTION_OPTIONS =
+      java.util.Set.of("url", "user", "password");
+
   @Override
   public Write build() {
+    for (String key : info.options().keySet()) {
+      if (CONNECTION_OPTIONS.contains(key.toLowerCase(java.util.Locale.ROOT))) {
+        throw new TesseraException(
+            TesseraError.INVALID_OPTION_VALUE,
+            "Option '"
+                + key
+                + "' cannot be set on a write to "
+                + table.name()
+                + ": the catalog's connection decides which database the table is in; register"
+                + " another catalog (spark.sql.catalog.<name>.url, .user, .password) for another"
+                + " database or user");
+      }
+    }
     ParsedOptions options =
         JdbcWriteOptions.OPTIONS.parse(
             JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));

@@ -70,6 +70,22 @@ class JdbcCatalogIT {
   }
 
   @Test
+  void connectionOptionsCannotBeChangedPerWrite() throws Exception {
+    String t = catalog + "." + db.schema() + ".events";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT)");
+    String elsewhere = "jdbc:h2:mem:" + Names.unique("other") + ";DB_CLOSE_DELAY=-1";
+
+    for (String[] option :
+        new String[][] {{"url", elsewhere}, {"USER", "intruder"}, {"password", "s3cr3t-xyz"}}) {
+      assertThatThrownBy(() -> spark.range(3).writeTo(t).option(option[0], option[1]).append())
+          .hasMessageContaining("[INVALID_OPTION_VALUE] Option '" + option[0].toLowerCase())
+          .hasMessageContaining("cannot be set on a write to")
+          .hasMessageNotContaining("s3cr3t-xyz");
+    }
+    assertThat(spark.table(t).count()).isZero();
+  }
+
+  @Test
   void passwordNeverAppearsInPlansDescriptionsOrErrors() throws Exception {
     String secret = "hunter2-" + Names.unique("pw");
     String url = "jdbc:h2:mem:" + Names.unique("pwdb") + ";DB_CLOSE_DELAY=-1";

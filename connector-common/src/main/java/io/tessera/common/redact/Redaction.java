@@ -21,17 +21,24 @@ public final class Redaction {
   /** Keys that hold secrets; the same spirit as Spark's {@code spark.redaction.regex}. */
   private static final Pattern SECRET_KEY =
       Pattern.compile(
-          "(?i).*(password|passwd|secret|token|credential|access[._-]?key|private[._-]?key"
+          "(?i).*(password|passwd|pwd|secret|token|credential|access[._-]?key|private[._-]?key"
               + "|sasl[.]jaas[.]config|ssl[.]key|keystore[.]key|apikey|api[._-]key).*");
 
   /** {@code key=value} pairs inside URLs and connection strings whose key looks secret. */
   private static final Pattern SECRET_PAIR =
       Pattern.compile(
-          "(?i)((?:password|passwd|secret|token|credential|access[._-]?key|apikey)\\s*[=:]\\s*)"
+          "(?i)((?:password|passwd|pwd|secret|token|credential|access[._-]?key|apikey)\\s*[=:]\\s*)"
               + "(\\Q*********(redacted)\\E|'[^']*'|\"[^\"]*\"|[^&;\\s]*)");
 
-  /** {@code scheme://user:password@host} credentials inside URLs. */
-  private static final Pattern URL_USERINFO = Pattern.compile("(://[^/:@\\s]+:)([^@/\\s]+)(@)");
+  /**
+   * {@code scheme://user:password@host} credentials inside URLs. The password runs to the last
+   * {@code @} of the authority, so a password containing {@code @} is redacted whole.
+   */
+  private static final Pattern URL_USERINFO = Pattern.compile("(://[^/:@\\s]+:)([^/\\s]+)(@)");
+
+  /** Oracle-style {@code jdbc:oracle:thin:user/password@host} credentials. */
+  private static final Pattern SLASH_USERINFO =
+      Pattern.compile("(?i)(:thin:[^/@\\s]+/)([^@\\s]+)(@)");
 
   private Redaction() {}
 
@@ -71,7 +78,11 @@ public final class Redaction {
     }
     String out =
         SECRET_PAIR.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + REDACTED));
-    return URL_USERINFO
+    out =
+        URL_USERINFO
+            .matcher(out)
+            .replaceAll(m -> Matcher.quoteReplacement(m.group(1) + REDACTED + m.group(3)));
+    return SLASH_USERINFO
         .matcher(out)
         .replaceAll(m -> Matcher.quoteReplacement(m.group(1) + REDACTED + m.group(3)));
   }

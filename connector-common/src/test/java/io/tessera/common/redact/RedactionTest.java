@@ -50,6 +50,21 @@ class RedactionTest {
   }
 
   @Test
+  void redactsEveryUrlFormOfAPassword() {
+    String r = Redaction.REDACTED;
+    assertThat(Redaction.redactText("jdbc:mariadb://bob:p@ss:w0rd@db.example:3306/sales"))
+        .isEqualTo("jdbc:mariadb://bob:" + r + "@db.example:3306/sales")
+        .doesNotContain("w0rd");
+    assertThat(Redaction.redactText("jdbc:oracle:thin:scott/tiger@db.example:1521/orcl"))
+        .isEqualTo("jdbc:oracle:thin:scott/" + r + "@db.example:1521/orcl");
+    assertThat(Redaction.redactText("jdbc:postgresql://h/db?user=a&PASSWORD=x1&sslpassword=x2"))
+        .isEqualTo("jdbc:postgresql://h/db?user=a&PASSWORD=" + r + "&sslpassword=" + r);
+    assertThat(Redaction.redactText("Driver={X};Server=h;Uid=a;Pwd=x3;"))
+        .isEqualTo("Driver={X};Server=h;Uid=a;Pwd=" + r + ";");
+    assertThat(Redaction.isSecretKey("pwd")).isTrue();
+  }
+
+  @Test
   void redactedThrowableKeepsChainAndStackButNotTheSecret() {
     SQLException cause = new SQLException("password authentication failed: hunter2");
     RuntimeException top = new RuntimeException("connect to jdbc:x?password=hunter2 failed", cause);

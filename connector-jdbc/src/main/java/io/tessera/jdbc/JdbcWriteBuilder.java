@@ -96,6 +96,7 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
           chosen.describe(),
           "direct mode cannot replace rows atomically; use the default commit=atomic");
     }
+    checkTargetCanBePublished(options, commit, chosen);
     if (chosen instanceof WriteMode.OverwriteByFilter f) {
       try {
         new SqlPredicates(table.dialect(), schema)
@@ -107,6 +108,65 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
       }
     }
     return new JdbcWrite(table, info, options, chosen, keys);
+  }
+
+  /**
+   * Refuses, before any task runs, targets where the publish would not be atomic (a storage engine
+   * without transactions) or would change other tables (deleting rows that ON DELETE CASCADE / SET
+   * NULL foreign keys reference), unless the user opted in.
+   */
+  private void checkTargetCanBePublished(
+      ParsedOptions options, JdbcWriteOptions.CommitMode commit, WriteMode chosen) {
+    String schemaName = table.schemaName();
+    String tableName = table.tableName();
+    try (java.sql.Connection c = table.connector().open()) {
+      String reason = table.dialect().nonTransactionalReason(c, schemaName, tableName);
+      if (reason != null && commit == JdbcWriteOptions.CommitMode.ATOMIC) {
+        throw TesseraErrors.unsupportedWriteMode(
+            "tessera-jdbc",
+            "commit=atomic into " + table.name(),
+            reason
+                + ", so a failed publish could not be rolled back; convert the table (e.g."
+                + " ALTER TABLE ... ENGINE=InnoDB), or append with option 'commit'='direct'"
+                + " (not atomic)");
+      }
+      if (chosen instanceof WriteMode.Append
+          || options.get(JdbcWriteOptions.ALLOW_CASCADING_DELETES)) {
+        return;
+      }
+      List<String> cascading = new java.util.ArrayList<>();
+      try (java.sql.ResultSet rs =
+          table.dialect().schemasAreCatalogs()
+              ? c.getMetaData().getExportedKeys(schemaName, null, tableName)
+              : c.getMetaData().getExportedKeys(null, schemaName, tableName)) {
+        while (rs.next()) {
+          int rule = rs.getInt("DELETE_RULE");
+          if (rule == java.sql.DatabaseMetaData.importedKeyCascade
+              || rule == java.sql.DatabaseMetaData.importedKeySetNull
+              || rule == java.sql.DatabaseMetaData.importedKeySetDefault) {
+            cascading.add(
+                rs.getString("FKTABLE_NAME")
+                    + "."
+                    + rs.getString("FKCOLUMN_NAME")
+                    + (rule == java.sql.DatabaseMetaData.importedKeyCascade
+                        ? " (ON DELETE CASCADE)"
+                        : " (ON DELETE SET NULL/DEFAULT)"));
+          }
+        }
+      }
+      if (!cascading.isEmpty()) {
+        throw TesseraErrors.unsupportedWriteMode(
+            "tessera-jdbc",
+            chosen.describe() + " of " + table.name(),
+            "deleting its replaced rows would also change "
+                + String.join(", ", cascading)
+                + "; set option 'allowCascadingDeletes'='true' if that is intended, or append");
+      }
+    } catch (java.sql.SQLException e) {
+      throw table
+          .connector()
+          .sqlFailed("Checking whether " + table.name() + " can be written failed", "", e);
+    }
   }
 
   private List<String> dynamicOverwriteKeys(ParsedOptions options, StructType schema) {

@@ -52,12 +52,26 @@ public final class JdbcWriteOptions {
           null,
           "comma-separated columns whose values overwritePartitions() replaces, for tables not"
               + " created with PARTITIONED BY");
+  public static final OptionSpec<Boolean> ALLOW_CASCADING_DELETES =
+      OptionSpec.bool(
+          "allowCascadingDeletes",
+          false,
+          "let overwrite/truncate delete rows that other tables' ON DELETE CASCADE / SET NULL"
+              + " foreign keys reference (their rows change too)");
   public static final OptionSpec<Integer> FETCH_SIZE =
       OptionSpec.intInRange("fetchSize", 10_000, 0, 1_000_000, "rows per round trip when reading");
 
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-jdbc")
-          .add(URL, USER, PASSWORD, COMMIT, BATCH_SIZE, PARTITION_KEYS, FETCH_SIZE)
+          .add(
+              URL,
+              USER,
+              PASSWORD,
+              COMMIT,
+              BATCH_SIZE,
+              PARTITION_KEYS,
+              ALLOW_CASCADING_DELETES,
+              FETCH_SIZE)
           .ignore("checkpointLocation", "path")
           .build();
 

@@ -338,6 +338,51 @@ abstract class JdbcContractIT {
     assertThat(spark.table(t).count()).isEqualTo(NAMES.size());
   }
 
+  // ---- writes that would reach beyond the target --------------------------------------------
+
+  @Test
+  void replacingRowsThatCascadingForeignKeysReferenceIsRefusedUnlessAllowed() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("parent")
+            + " ("
+            + db.quote("id")
+            + " BIGINT NOT NULL PRIMARY KEY, "
+            + db.quote("day")
+            + " VARCHAR(10), "
+            + db.quote("amount")
+            + " DOUBLE PRECISION)",
+        "CREATE TABLE "
+            + db.qualified("child")
+            + " ("
+            + db.quote("pid")
+            + " BIGINT, FOREIGN KEY ("
+            + db.quote("pid")
+            + ") REFERENCES "
+            + db.qualified("parent")
+            + " ("
+            + db.quote("id")
+            + ") ON DELETE CASCADE)");
+    String t = table("parent");
+    events(0, 6).writeTo(t).append();
+    db.execute("INSERT INTO " + db.qualified("child") + " VALUES (1)");
+
+    assertThatThrownBy(() -> events(10, 12).writeTo(t).overwrite(lit(true)))
+        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
+        .hasMessageContaining("child.pid (ON DELETE CASCADE)")
+        .hasMessageContaining("'allowCascadingDeletes'='true'");
+    assertThatThrownBy(() -> events(10, 12).writeTo(t).overwritePartitions())
+        .hasMessageContaining("child.pid");
+    assertThat(rows(t)).isEqualTo(expected(0, 6));
+    assertThat(jdbcCount("child")).isEqualTo(1);
+
+    events(6, 8).writeTo(t).append(); // appends delete nothing: allowed
+    events(10, 12).writeTo(t).option("allowCascadingDeletes", "true").overwrite(lit(true));
+    assertThat(rows(t)).isEqualTo(expected(10, 12));
+    assertThat(jdbcCount("child")).isZero();
+    assertNoStagingTables();
+  }
+
   // ---- concurrent writers -------------------------------------------------------------------
 
   /**

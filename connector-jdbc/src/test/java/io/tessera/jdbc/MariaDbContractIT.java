@@ -1,10 +1,34 @@
 package io.tessera.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.tessera.testing.DatabaseKind;
+import org.junit.jupiter.api.Test;
 
 class MariaDbContractIT extends JdbcContractIT {
   @Override
   DatabaseKind kind() {
     return DatabaseKind.MARIADB;
+  }
+
+  /** MyISAM applies a DELETE at once: an atomic publish into it is impossible, so it is refused. */
+  @Test
+  void nonTransactionalEngineIsRefusedForAtomicWrites() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("events")
+            + " (`id` BIGINT NOT NULL, `day` VARCHAR(10), `amount` DOUBLE) ENGINE=MyISAM");
+    String t = table("events");
+
+    assertThatThrownBy(() -> events(0, 5).writeTo(t).append())
+        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
+        .hasMessageContaining("its storage engine MyISAM has no transactions")
+        .hasMessageContaining("ENGINE=InnoDB");
+    assertThat(jdbcCount("events")).isZero();
+    assertNoStagingTables();
+
+    events(0, 5).writeTo(t).option("commit", "direct").append();
+    assertThat(rows(t)).isEqualTo(expected(0, 5));
   }
 }

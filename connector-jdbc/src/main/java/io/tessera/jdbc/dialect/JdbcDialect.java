@@ -306,6 +306,15 @@ public abstract class JdbcDialect implements Serializable {
     return sqlExpr;
   }
 
+  /**
+   * Why {@code schema.table} cannot be published atomically (a storage engine without
+   * transactions), or null when it can.
+   */
+  public String nonTransactionalReason(Connection c, String schema, String table)
+      throws SQLException {
+    return null;
+  }
+
   /** {@code a} equals {@code b}, where NULL equals NULL. */
   public String nullSafeEquals(String a, String b) {
     return a + " IS NOT DISTINCT FROM " + b;

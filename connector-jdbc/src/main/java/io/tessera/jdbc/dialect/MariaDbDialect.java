@@ -144,6 +144,29 @@ public class MariaDbDialect extends JdbcDialect {
     return "CAST(CONVERT(" + sqlExpr + " USING utf8mb4) AS BINARY)";
   }
 
+  /**
+   * MyISAM, Aria, MEMORY, CSV... apply a DELETE or INSERT at once and cannot roll it back, so a
+   * failed publish would leave half of it behind.
+   */
+  @Override
+  public String nonTransactionalReason(java.sql.Connection c, String schema, String table)
+      throws java.sql.SQLException {
+    try (java.sql.PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT t.ENGINE, e.TRANSACTIONS FROM information_schema.TABLES t"
+                + " JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE"
+                + " WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?")) {
+      ps.setString(1, schema);
+      ps.setString(2, table);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && !"YES".equalsIgnoreCase(rs.getString(2))) {
+          return "its storage engine " + rs.getString(1) + " has no transactions";
+        }
+      }
+    }
+    return null;
+  }
+
   @Override
   public String nullSafeEquals(String a, String b) {
     return a + " <=> " + b;

@@ -338,6 +338,58 @@ abstract class JdbcContractIT {
     assertThat(spark.table(t).count()).isEqualTo(NAMES.size());
   }
 
+  // ---- existing tables of other shapes --------------------------------------------------------
+
+  /** CHAR(n), VARCHAR(n), unbounded VARCHAR and TEXT columns of any length are writable. */
+  @Test
+  void existingCharVarcharAndTextColumnsAreWritable() throws Exception {
+    String unbounded =
+        switch (kind()) {
+          case H2 -> "VARCHAR";
+          case POSTGRESQL -> "TEXT";
+          case MARIADB -> "LONGTEXT";
+        };
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("texts")
+            + " ("
+            + db.quote("id")
+            + " BIGINT, "
+            + db.quote("v")
+            + " VARCHAR(5), "
+            + db.quote("c")
+            + " CHAR(3), "
+            + db.quote("big")
+            + " VARCHAR(10000), "
+            + db.quote("u")
+            + " "
+            + unbounded
+            + ")");
+    String t = table("texts");
+    spark
+        .sql("SELECT 1L AS id, 'abcde' AS v, 'xy' AS c, repeat('z', 9000) AS big, 'free' AS u")
+        .writeTo(t)
+        .append();
+
+    Row r = spark.table(t).first();
+    assertThat(r.getLong(0)).isEqualTo(1L);
+    assertThat(r.getString(1)).isEqualTo("abcde");
+    assertThat(r.getString(2).trim()).isEqualTo("xy");
+    assertThat(r.getString(3)).hasSize(9000);
+    assertThat(r.getString(4)).isEqualTo("free");
+
+    // Spark's own length check for VARCHAR(5) applies, before anything is published.
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 2L AS id, 'abcdef' AS v, 'x' AS c, 'b' AS big, 'u' AS u")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("length");
+    assertThat(jdbcCount("texts")).isEqualTo(1);
+    assertNoStagingTables();
+  }
+
   // ---- writes that would reach beyond the target --------------------------------------------
 
   @Test

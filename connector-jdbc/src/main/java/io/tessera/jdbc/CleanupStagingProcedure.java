@@ -1,5 +1,7 @@
 package io.tessera.jdbc;
 
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
 import io.tessera.common.procedures.CleanupProcedure;
 import io.tessera.jdbc.dialect.JdbcDialect;
 import java.util.ArrayList;
@@ -8,10 +10,11 @@ import java.util.List;
 /**
  * {@code CALL <catalog>.system.cleanup(namespace => 'schema', older_than_minutes => 60)}: drops the
  * staging tables that writes whose driver crashed left behind in one schema, and returns their
- * names. A staging table carries its creation time in its name; only tables older than the
- * threshold are dropped, so writes still running are never touched (choose a threshold longer than
- * your longest write). Staging tables never hold published data: dropping them cannot change a
- * target table.
+ * names. Only tables whose name carries Tessera's checksum marker are dropped (see {@link
+ * JdbcDialect#stagingTableName}); thresholds below one minute are refused. A staging table carries
+ * its creation time in its name; only tables older than the threshold are dropped, so writes still
+ * running are never touched (choose a threshold longer than your longest write). Staging tables
+ * never hold published data: dropping them cannot change a target table.
  */
 final class CleanupStagingProcedure extends CleanupProcedure {
   private final JdbcCatalog catalog;
@@ -27,12 +30,20 @@ final class CleanupStagingProcedure extends CleanupProcedure {
 
   @Override
   protected List<String> cleanup(String schema, int olderThanMinutes) {
+    if (olderThanMinutes < 1) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          "Argument 'older_than_minutes' has value "
+              + olderThanMinutes
+              + " but must be at least 1: a shorter threshold could drop the staging table of a"
+              + " write that is still running; use a threshold longer than your longest write");
+    }
     long cutoff = System.currentTimeMillis() / 1000 - olderThanMinutes * 60L;
     List<String> dropped = new ArrayList<>();
     JdbcDialect d = catalog.dialect();
     for (String table : catalog.stagingTables(schema)) {
       Long created = createdEpochSeconds(table);
-      if (created != null && created <= cutoff) {
+      if (created != null && created <= cutoff && JdbcDialect.isStagingTableName(table)) {
         catalog.connector().execute(List.of(d.dropTableIfExists(d.qualified(schema, table))));
         dropped.add(table);
       }

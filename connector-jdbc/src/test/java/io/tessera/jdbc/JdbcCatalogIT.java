@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.common.metrics.TesseraMetrics;
+import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.testing.DatabaseKind;
 import io.tessera.testing.Names;
 import io.tessera.testing.SharedSpark;
@@ -161,11 +162,14 @@ class JdbcCatalogIT {
   @Test
   void cleanupProcedureDropsOnlyOldStagingTables() throws Exception {
     long now = System.currentTimeMillis() / 1000;
-    String old = "tessera_stg_" + (now - 7200) + "_aaaa";
-    String fresh = "tessera_stg_" + now + "_bbbb";
+    String old = JdbcDialect.stagingTableName(now - 7200, "aaaa");
+    String fresh = JdbcDialect.stagingTableName(now, "bbbb");
+    // A user's table that only looks like a staging table: no valid checksum, never dropped.
+    String lookalike = "tessera_stg_" + (now - 7200) + "_cccc";
     db.execute(
         "CREATE TABLE " + db.qualified(old) + " (x INT)",
         "CREATE TABLE " + db.qualified(fresh) + " (x INT)",
+        "CREATE TABLE " + db.qualified(lookalike) + " (x INT)",
         "CREATE TABLE " + db.qualified("tessera_stg_notes") + " (x INT)",
         "CREATE TABLE " + db.qualified("keep") + " (x INT)");
 
@@ -181,7 +185,17 @@ class JdbcCatalogIT {
             .collectAsList();
 
     assertThat(dropped).containsExactly(old);
-    assertThat(db.tables()).containsExactlyInAnyOrder(fresh, "tessera_stg_notes", "keep");
+    assertThat(db.tables())
+        .containsExactlyInAnyOrder(fresh, lookalike, "tessera_stg_notes", "keep");
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "CALL "
+                        + catalog
+                        + ".system.cleanup(namespace => '"
+                        + db.schema()
+                        + "', older_than_minutes => 0)"))
+        .hasMessageContaining("'older_than_minutes' has value 0 but must be at least 1");
     assertThat(
             spark
                 .sql("SHOW TABLES IN " + catalog + "." + db.schema())

@@ -390,6 +390,36 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
+  /**
+   * Rows of several MiB each stream through (COPY sends its buffer whenever it is full; INSERT
+   * batches are flushed by bytes as well as rows) and arrive whole.
+   */
+  @Test
+  void rowsOfSeveralMebibytesEachAreWrittenWhole() throws Exception {
+    // H2's CHARACTER VARYING holds at most 1,048,576 characters.
+    int chars = kind() == DatabaseKind.H2 ? 1_000_000 : 3 << 20;
+    String t = table("blobs");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, body STRING)");
+    spark
+        .range(0, 24, 1, 2)
+        .selectExpr("id", "repeat(cast(id % 10 as string), " + chars + ") AS body")
+        .writeTo(t)
+        .append();
+
+    List<Row> got =
+        spark
+            .table(t)
+            .selectExpr("id", "length(body)", "substr(body, -1)")
+            .orderBy("id")
+            .collectAsList();
+    assertThat(got).hasSize(24);
+    for (Row r : got) {
+      assertThat(r.getInt(1)).isEqualTo(chars);
+      assertThat(r.getString(2)).isEqualTo(String.valueOf(r.getLong(0) % 10));
+    }
+    assertNoStagingTables();
+  }
+
   // ---- writes that would reach beyond the target --------------------------------------------
 
   @Test

@@ -31,4 +31,21 @@ class MariaDbContractIT extends JdbcContractIT {
     events(0, 5).writeTo(t).option("commit", "direct").append();
     assertThat(rows(t)).isEqualTo(expected(0, 5));
   }
+
+  @Test
+  void nanAndInfinityFailClearlyAndWriteNothing() throws Exception {
+    String t = createEvents("events", 3, "");
+    for (String value : new String[] {"double('NaN')", "double('Infinity')"}) {
+      assertThatThrownBy(
+              () ->
+                  spark
+                      .sql("SELECT 9L AS id, 'd' AS day, " + value + " AS amount")
+                      .writeTo(t)
+                      .append())
+          .hasStackTraceContaining("[UNSUPPORTED_TYPE] Column 'amount' has the value")
+          .hasStackTraceContaining("which MariaDB cannot store");
+    }
+    assertThat(rows(t)).isEqualTo(expected(0, 3));
+    assertNoStagingTables();
+  }
 }

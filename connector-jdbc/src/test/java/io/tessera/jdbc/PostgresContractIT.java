@@ -2,6 +2,7 @@ package io.tessera.jdbc;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.DatabaseKind;
 import java.util.stream.LongStream;
@@ -47,6 +48,21 @@ class PostgresContractIT extends JdbcContractIT {
                     LongStream.range(0, 12).filter(i -> i % 3 != 1),
                     LongStream.range(100, 106).filter(i -> i % 3 == 1))));
     assertThat(jdbcCount("events_d0")).isEqualTo(4);
+    assertNoStagingTables();
+  }
+
+  @Test
+  void nulCharacterInTextFailsClearlyAndWritesNothing() throws Exception {
+    String t = createEvents("events", 3, "");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 9L AS id, concat('d', char(0), 'x') AS day, 1.0d AS amount")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("[UNSUPPORTED_TYPE] Column 'day' has the value 'd\\u0000x'")
+        .hasStackTraceContaining("translate(day, char(0), '')");
+    assertThat(rows(t)).isEqualTo(expected(0, 3));
     assertNoStagingTables();
   }
 }

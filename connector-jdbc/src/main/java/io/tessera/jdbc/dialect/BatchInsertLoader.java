@@ -10,8 +10,14 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** Loads rows with a prepared INSERT sent in JDBC batches of {@code batchSize} rows. */
+/**
+ * Loads rows with a prepared INSERT sent in JDBC batches of {@code batchSize} rows, or sooner when
+ * a batch holds {@link #MAX_BATCH_BYTES} (drivers keep a whole batch in memory: large TEXT/BLOB
+ * values must not pile up).
+ */
 final class BatchInsertLoader implements BulkLoader {
+  static final long MAX_BATCH_BYTES = 16L << 20;
+
   private final PreparedStatement statement;
   private final ValueBinder.Setter[] setters;
   private final DataType[] types;
@@ -20,6 +26,7 @@ final class BatchInsertLoader implements BulkLoader {
   private int pending;
   private long rows;
   private long bytes;
+  private long pendingBytes;
 
   BatchInsertLoader(
       JdbcDialect dialect,
@@ -44,7 +51,7 @@ final class BatchInsertLoader implements BulkLoader {
     this.types = new DataType[fields.length];
     for (int i = 0; i < fields.length; i++) {
       types[i] = fields[i].dataType();
-      setters[i] = ValueBinder.setter(types[i]);
+      setters[i] = dialect.setter(fields[i].name(), types[i]);
     }
     this.attempt = attempt;
     this.batchSize = batchSize;
@@ -54,14 +61,14 @@ final class BatchInsertLoader implements BulkLoader {
   public void add(InternalRow row) throws SQLException {
     for (int i = 0; i < setters.length; i++) {
       setters[i].set(statement, i + 1, row, i);
-      bytes += ValueBinder.estimateBytes(types[i], row, i);
+      pendingBytes += ValueBinder.estimateBytes(types[i], row, i);
     }
     if (attempt != null) {
       statement.setLong(setters.length + 1, attempt);
     }
     statement.addBatch();
     rows++;
-    if (++pending >= batchSize) {
+    if (++pending >= batchSize || pendingBytes >= MAX_BATCH_BYTES) {
       flush();
     }
   }
@@ -71,6 +78,8 @@ final class BatchInsertLoader implements BulkLoader {
     if (pending > 0) {
       statement.executeBatch();
       pending = 0;
+      bytes += pendingBytes;
+      pendingBytes = 0;
     }
   }
 
@@ -90,6 +99,6 @@ final class BatchInsertLoader implements BulkLoader {
 
   @Override
   public long bytes() {
-    return bytes;
+    return bytes + pendingBytes;
   }
 }

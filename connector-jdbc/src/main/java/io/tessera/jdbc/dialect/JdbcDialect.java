@@ -320,6 +320,11 @@ public abstract class JdbcDialect implements Serializable {
     return a + " IS NOT DISTINCT FROM " + b;
   }
 
+  /** Binds column {@code column} of Spark type {@code type} to INSERT parameters. */
+  public ValueBinder.Setter setter(String column, DataType type) {
+    return ValueBinder.setter(type);
+  }
+
   /** Opens the loader a task streams its rows through. */
   public BulkLoader newLoader(
       Connection connection, String qualifiedTable, StructType schema, Long attempt, int batchSize)
@@ -327,9 +332,28 @@ public abstract class JdbcDialect implements Serializable {
     return new BatchInsertLoader(this, connection, qualifiedTable, schema, attempt, batchSize);
   }
 
-  /** A staging table name unique to one write, recognisable by {@link #STAGING_PREFIX}. */
+  /**
+   * A staging table name unique to one write: {@link #STAGING_PREFIX}, its creation time, the write
+   * id and a checksum of the rest. The checksum is Tessera's marker: cleanup drops only tables
+   * whose name carries a valid one, never a user's table that merely looks similar.
+   */
   public static String stagingTableName(long createdEpochSeconds, String writeId) {
-    return STAGING_PREFIX + createdEpochSeconds + "_" + writeId.toLowerCase(Locale.ROOT);
+    String base = STAGING_PREFIX + createdEpochSeconds + "_" + writeId.toLowerCase(Locale.ROOT);
+    return base + "_" + checksum(base);
+  }
+
+  /** Whether {@code name} was made by {@link #stagingTableName} (its checksum matches). */
+  public static boolean isStagingTableName(String name) {
+    int sep = name.lastIndexOf('_');
+    return name.startsWith(STAGING_PREFIX)
+        && sep > STAGING_PREFIX.length()
+        && name.substring(sep + 1).equals(checksum(name.substring(0, sep)));
+  }
+
+  private static String checksum(String base) {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(base.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return String.format("%08x", crc.getValue());
   }
 
   @Override

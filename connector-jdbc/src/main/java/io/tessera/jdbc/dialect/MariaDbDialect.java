@@ -167,6 +167,38 @@ public class MariaDbDialect extends JdbcDialect {
     return null;
   }
 
+  /** MariaDB's FLOAT/DOUBLE cannot hold NaN or infinities: say so, naming the column and value. */
+  @Override
+  public ValueBinder.Setter setter(String column, org.apache.spark.sql.types.DataType type) {
+    ValueBinder.Setter plain = ValueBinder.setter(type);
+    boolean isDouble = type.equals(org.apache.spark.sql.types.DataTypes.DoubleType);
+    if (!isDouble && !type.equals(org.apache.spark.sql.types.DataTypes.FloatType)) {
+      return plain;
+    }
+    return (ps, i, row, ord) -> {
+      if (!row.isNullAt(ord)) {
+        double v = isDouble ? row.getDouble(ord) : row.getFloat(ord);
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+          throw new io.tessera.common.errors.TesseraException(
+              io.tessera.common.errors.TesseraError.UNSUPPORTED_TYPE,
+              "Column '"
+                  + column
+                  + "' has the value "
+                  + v
+                  + ", which MariaDB cannot store in a FLOAT or DOUBLE column; map it to NULL"
+                  + " before writing, e.g. CASE WHEN isnan("
+                  + column
+                  + ") OR abs("
+                  + column
+                  + ") = double('infinity') THEN NULL ELSE "
+                  + column
+                  + " END");
+        }
+      }
+      plain.set(ps, i, row, ord);
+    };
+  }
+
   @Override
   public String nullSafeEquals(String a, String b) {
     return a + " <=> " + b;

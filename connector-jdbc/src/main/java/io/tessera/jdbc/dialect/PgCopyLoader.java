@@ -1,5 +1,7 @@
 package io.tessera.jdbc.dialect;
 
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,10 +21,11 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
 /**
- * Streams rows with {@code COPY ... FROM STDIN} in PostgreSQL's text format through a fixed-size
- * buffer, so a partition is never held in memory. Timestamps are sent with the JVM's zone offset,
- * which stores the same instant in {@code timestamptz} columns and the same wall-clock time in
- * {@code timestamp} columns as Spark's own JDBC writer does.
+ * Streams rows with {@code COPY ... FROM STDIN} in PostgreSQL's text format through a fixed 64 KiB
+ * buffer, sent whenever it is full (even mid-row), so neither a partition nor one huge value is
+ * ever held in memory. Timestamps are sent with the JVM's zone offset, which stores the same
+ * instant in {@code timestamptz} columns and the same wall-clock time in {@code timestamp} columns
+ * as Spark's own JDBC writer does.
  */
 final class PgCopyLoader implements BulkLoader {
   private static final int BUFFER = 1 << 16;
@@ -32,12 +35,15 @@ final class PgCopyLoader implements BulkLoader {
   private final Field[] fields;
   private final byte[] attemptSuffix;
   private final ZoneId zone = ZoneId.systemDefault();
-  private byte[] buf = new byte[BUFFER];
+
+  /** Never grows: when full it is sent, mid-row if need be (COPY is a byte stream). */
+  private final byte[] buf = new byte[BUFFER];
+
   private int len;
   private long rows;
   private long bytes;
 
-  private record Field(DataType type, DecimalType decimal) {}
+  private record Field(String name, DataType type, DecimalType decimal) {}
 
   PgCopyLoader(
       JdbcDialect dialect,
@@ -55,7 +61,7 @@ final class PgCopyLoader implements BulkLoader {
     this.fields = new Field[fs.length];
     for (int i = 0; i < fs.length; i++) {
       DataType t = fs[i].dataType();
-      fields[i] = new Field(t, t instanceof DecimalType d ? d : null);
+      fields[i] = new Field(fs[i].name(), t, t instanceof DecimalType d ? d : null);
     }
     this.attemptSuffix =
         attempt == null ? null : ("\t" + attempt).getBytes(StandardCharsets.US_ASCII);
@@ -84,15 +90,12 @@ final class PgCopyLoader implements BulkLoader {
     }
     put((byte) '\n');
     rows++;
-    if (len >= BUFFER) {
-      send();
-    }
   }
 
-  private void encode(Field f, InternalRow row, int i) {
+  private void encode(Field f, InternalRow row, int i) throws SQLException {
     DataType t = f.type();
     if (t.equals(DataTypes.StringType)) {
-      putEscaped(row.getUTF8String(i));
+      putEscaped(f.name(), row.getUTF8String(i));
     } else if (t.equals(DataTypes.IntegerType)) {
       putAscii(Integer.toString(row.getInt(i)));
     } else if (t.equals(DataTypes.LongType)) {
@@ -134,10 +137,11 @@ final class PgCopyLoader implements BulkLoader {
     }
   }
 
-  private void putEscaped(UTF8String s) {
+  private void putEscaped(String column, UTF8String s) throws SQLException {
     byte[] b = s.getBytes();
     for (byte c : b) {
       switch (c) {
+        case 0 -> throw nulCharacter(column, s);
         case '\\' -> {
           put((byte) '\\');
           put((byte) '\\');
@@ -159,21 +163,37 @@ final class PgCopyLoader implements BulkLoader {
     }
   }
 
-  private void putAscii(String s) {
+  /** PostgreSQL text cannot hold U+0000; say so instead of COPY's "invalid byte sequence". */
+  private static TesseraException nulCharacter(String column, UTF8String value) {
+    String v = value.toString();
+    String preview = (v.length() > 40 ? v.substring(0, 40) + "..." : v).replace("\0", "\\u0000");
+    return new TesseraException(
+        TesseraError.UNSUPPORTED_TYPE,
+        "Column '"
+            + column
+            + "' has the value '"
+            + preview
+            + "' with a NUL character (\\u0000), which PostgreSQL text cannot store; remove it"
+            + " before writing, e.g. translate("
+            + column
+            + ", char(0), '')");
+  }
+
+  private void putAscii(String s) throws SQLException {
     for (int k = 0; k < s.length(); k++) {
       put((byte) s.charAt(k));
     }
   }
 
-  private void put(byte[] b) {
+  private void put(byte[] b) throws SQLException {
     for (byte x : b) {
       put(x);
     }
   }
 
-  private void put(byte b) {
+  private void put(byte b) throws SQLException {
     if (len == buf.length) {
-      buf = Arrays.copyOf(buf, buf.length * 2);
+      send();
     }
     buf[len++] = b;
   }

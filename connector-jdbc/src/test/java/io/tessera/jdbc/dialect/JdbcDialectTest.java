@@ -113,8 +113,11 @@ class JdbcDialectTest {
 
   @Test
   void stagingTablesAreCreatedWithoutConstraintsAndRecognisable() {
-    assertThat(JdbcDialect.stagingTableName(1_700_000_000L, "ABC123"))
-        .isEqualTo("tessera_stg_1700000000_abc123");
+    String name = JdbcDialect.stagingTableName(1_700_000_000L, "ABC123");
+    assertThat(name).matches("tessera_stg_1700000000_abc123_[0-9a-f]{8}");
+    assertThat(JdbcDialect.isStagingTableName(name)).isTrue();
+    assertThat(JdbcDialect.isStagingTableName("tessera_stg_1700000000_abc123")).isFalse();
+    assertThat(JdbcDialect.isStagingTableName(name.replace("abc123", "abc124"))).isFalse();
     assertThat(PG.createStagingTable("\"s\".\"stg\"", "\"s\".\"t\""))
         .isEqualTo(
             List.of(

@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
 final class JdbcBatchWrite implements BatchWrite {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcBatchWrite.class);
 
+  /** How long dropping a staging table may wait for a lock. */
+  private static final int DROP_LOCK_TIMEOUT_SECONDS = 5;
+
   /** Attempt ids bound per statement: far below every database's parameter limit. */
   private static final int ATTEMPTS_PER_STATEMENT = 1000;
 
@@ -165,6 +168,9 @@ final class JdbcBatchWrite implements BatchWrite {
     String sql = "";
     try {
       c.setAutoCommit(false);
+      if (dialect.publishIsolation() != null) {
+        c.setTransactionIsolation(dialect.publishIsolation());
+      }
       sql = dialect.lockTarget(table.schemaName(), target);
       lock(c, sql);
       for (Statement s : removals(attemptChunks)) {
@@ -361,9 +367,17 @@ final class JdbcBatchWrite implements BatchWrite {
     }
   }
 
+  /**
+   * Drops the staging table without waiting long for its locks (a reader or a still-running
+   * speculative attempt may hold one): a published write must not hang on its own cleanup. A table
+   * that cannot be dropped now is left to the cleanup procedure.
+   */
   private void dropStaging() {
     try {
-      connector.execute(List.of(dialect.dropTableIfExists(staging)));
+      connector.execute(
+          List.of(
+              dialect.shortLockTimeout(DROP_LOCK_TIMEOUT_SECONDS),
+              dialect.dropTableIfExists(staging)));
     } catch (RuntimeException e) {
       LOG.warn(
           "tessera-jdbc: could not drop staging table {} ({}); it holds no published data and can"
@@ -385,7 +399,7 @@ final class JdbcBatchWrite implements BatchWrite {
         for (int i = 0; i < params.size(); i++) {
           ps.setObject(i + 1, params.get(i));
         }
-        return ps.executeUpdate();
+        return ps.executeLargeUpdate();
       }
     }
   }

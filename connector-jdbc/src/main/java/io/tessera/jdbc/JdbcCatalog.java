@@ -186,7 +186,10 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
                   new JdbcTable(
                       stagedName(ident),
                       ident,
-                      readSchema(c, dialect.qualified(schema, ident.name())),
+                      readSchema(
+                          c,
+                          dialect.qualified(schema, ident.name()),
+                          TableProperties.ntzColumns(comment.get())),
                       TableProperties.partitionKeys(comment.get()),
                       catalogOptions,
                       dialect,
@@ -210,8 +213,9 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     String qualified = dialect.qualified(ident.namespace()[0], ident.name());
     List<String> ddl = new ArrayList<>();
     ddl.add(dialect.createTable(qualified, schema)); // validates every column type first
-    if (!keys.isEmpty()) {
-      ddl.add(dialect.setTableComment(qualified, TableProperties.toComment(keys)));
+    String comment = tableComment(dialect, schema, keys);
+    if (comment != null) {
+      ddl.add(dialect.setTableComment(qualified, comment));
     }
     connector.execute(ddl);
     try {
@@ -219,6 +223,22 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     } catch (NoSuchTableException e) {
       throw new IllegalStateException("Table " + ident + " vanished right after creation", e);
     }
+  }
+
+  /**
+   * The Tessera properties of a new table, or null when it needs none: its partition keys, and
+   * where TIMESTAMP and TIMESTAMP_NTZ share one column type, which columns are NTZ.
+   */
+  static String tableComment(JdbcDialect dialect, StructType schema, List<String> keys) {
+    List<String> ntz =
+        dialect.hasTimestampWithoutZoneType()
+            ? List.of()
+            : Arrays.stream(schema.fields())
+                .filter(
+                    f -> f.dataType().equals(org.apache.spark.sql.types.DataTypes.TimestampNTZType))
+                .map(org.apache.spark.sql.types.StructField::name)
+                .toList();
+    return keys.isEmpty() && ntz.isEmpty() ? null : TableProperties.toComment(keys, ntz);
   }
 
   static List<String> partitionKeys(Transform[] partitions, StructType schema) {
@@ -376,16 +396,41 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
   }
 
   /** The table's schema as Spark's JDBC reader sees it, with the database's nullability. */
-  private StructType readSchema(Connection c, String qualified) throws SQLException {
+  /**
+   * The table's schema as Spark's JDBC reader sees it, with the database's nullability. A timestamp
+   * type without a zone is TIMESTAMP_NTZ (a wall-clock time that never moves); on a database with
+   * one type for both, the columns recorded as NTZ in the table comment are.
+   */
+  private StructType readSchema(Connection c, String qualified, List<String> ntzColumns)
+      throws SQLException {
+    StructType schema;
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT * FROM " + qualified + " WHERE 1=0")) {
-      return JdbcUtils.getSchema(
-          c,
-          rs,
-          org.apache.spark.sql.jdbc.JdbcDialects.get(dialect.sparkReaderUrl(connector.url())),
-          false,
-          false);
+      schema =
+          JdbcUtils.getSchema(
+              c,
+              rs,
+              org.apache.spark.sql.jdbc.JdbcDialects.get(dialect.sparkReaderUrl(connector.url())),
+              false,
+              dialect.hasTimestampWithoutZoneType());
     }
+    if (ntzColumns.isEmpty()) {
+      return schema;
+    }
+    return new StructType(
+        Arrays.stream(schema.fields())
+            .map(
+                f ->
+                    ntzColumns.contains(f.name())
+                            && f.dataType()
+                                .equals(org.apache.spark.sql.types.DataTypes.TimestampType)
+                        ? new org.apache.spark.sql.types.StructField(
+                            f.name(),
+                            org.apache.spark.sql.types.DataTypes.TimestampNTZType,
+                            f.nullable(),
+                            f.metadata())
+                        : f)
+            .toArray(org.apache.spark.sql.types.StructField[]::new));
   }
 
   @FunctionalInterface

@@ -80,8 +80,9 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
     String qualified = dialect.qualified(schema, name);
     List<String> ddl = new ArrayList<>();
     ddl.add(dialect.createTable(qualified, columns)); // validates every column type first
-    if (!keys.isEmpty()) {
-      ddl.add(dialect.setTableComment(qualified, TableProperties.toComment(keys)));
+    String comment = JdbcCatalog.tableComment(dialect, columns, keys);
+    if (comment != null) {
+      ddl.add(dialect.setTableComment(qualified, comment));
     }
     try {
       connector.execute(ddl);

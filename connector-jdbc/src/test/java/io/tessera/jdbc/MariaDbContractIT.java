@@ -48,4 +48,22 @@ class MariaDbContractIT extends JdbcContractIT {
     assertThat(rows(t)).isEqualTo(expected(0, 3));
     assertNoStagingTables();
   }
+
+  @Test
+  void datetimeAfterYear9999IsRefusedNamingTheColumn() throws Exception {
+    String t = table("times");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, ntz TIMESTAMP_NTZ)");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql(
+                        "SELECT 1L AS id, TIMESTAMP_NTZ'9999-12-31 23:00:00' + INTERVAL 2 HOURS"
+                            + " AS ntz")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("[UNSUPPORTED_TYPE] Column 'ntz' has the value +10000-01-01T01:00")
+        .hasStackTraceContaining("MariaDB DATETIME cannot store");
+    assertThat(jdbcCount("times")).isZero();
+    assertNoStagingTables();
+  }
 }

@@ -203,6 +203,19 @@ public abstract class JdbcDialect implements Serializable {
     return "ALTER TABLE " + qualifiedStaging + " ADD COLUMN " + quote(ATTEMPT_COLUMN) + " BIGINT";
   }
 
+  /** A session setting that makes statements give up waiting for a lock after {@code seconds}. */
+  public String shortLockTimeout(int seconds) {
+    return "SET LOCK_TIMEOUT " + seconds * 1000;
+  }
+
+  /**
+   * The isolation level of the publish transaction, or null for the connection's default. The
+   * publish reads only committed attempts' staged rows, so READ COMMITTED is always enough.
+   */
+  public Integer publishIsolation() {
+    return null;
+  }
+
   public String dropTableIfExists(String qualifiedTable) {
     return "DROP TABLE IF EXISTS " + qualifiedTable;
   }
@@ -322,7 +335,35 @@ public abstract class JdbcDialect implements Serializable {
 
   /** Binds column {@code column} of Spark type {@code type} to INSERT parameters. */
   public ValueBinder.Setter setter(String column, DataType type) {
+    if (type.equals(DataTypes.TimestampType)) {
+      return ValueBinder.nullAware(
+          type,
+          (ps, i, row, ord) ->
+              ps.setObject(
+                  i,
+                  instantParameter(
+                      column,
+                      org.apache.spark.sql.catalyst.util.DateTimeUtils.microsToInstant(
+                          row.getLong(ord)))));
+    }
     return ValueBinder.setter(type);
+  }
+
+  /**
+   * The JDBC value of an instant (Spark TIMESTAMP) for column {@code column}: by default in UTC
+   * with an explicit offset, so the executor JVM's time zone never matters.
+   */
+  public Object instantParameter(String column, java.time.Instant instant) {
+    return java.time.OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC);
+  }
+
+  /**
+   * Whether the database has a timestamp type without a zone distinct from the one Tessera uses for
+   * instants (PostgreSQL and H2: {@code timestamp} vs {@code timestamptz}). Where not (MariaDB's
+   * DATETIME holds both), TIMESTAMP_NTZ columns are recorded in the table comment.
+   */
+  public boolean hasTimestampWithoutZoneType() {
+    return true;
   }
 
   /** Opens the loader a task streams its rows through. */

@@ -104,6 +104,24 @@ public class MariaDbDialect extends JdbcDialect {
     return "RENAME TABLE " + qualified(schema, from) + " TO " + qualified(toSchema, to);
   }
 
+  /**
+   * DROP TABLE waits for metadata locks; {@code lock_wait_timeout} bounds that (default a year).
+   */
+  @Override
+  public String shortLockTimeout(int seconds) {
+    return "SET SESSION lock_wait_timeout = " + seconds;
+  }
+
+  /**
+   * InnoDB's default REPEATABLE READ makes {@code INSERT ... SELECT} lock the rows it reads, so a
+   * speculative attempt still loading the staging table could make the publish wait; under READ
+   * COMMITTED the publish reads the committed attempts' rows without locking them.
+   */
+  @Override
+  public Integer publishIsolation() {
+    return java.sql.Connection.TRANSACTION_READ_COMMITTED;
+  }
+
   /** MariaDB's multi-table {@code RENAME TABLE} is atomic: readers see the old or the new table. */
   @Override
   public TableSwap tableSwap() {
@@ -167,10 +185,56 @@ public class MariaDbDialect extends JdbcDialect {
     return null;
   }
 
-  /** MariaDB's FLOAT/DOUBLE cannot hold NaN or infinities: say so, naming the column and value. */
+  /** DATETIME holds both Spark TIMESTAMP and TIMESTAMP_NTZ; NTZ columns are recorded. */
+  @Override
+  public boolean hasTimestampWithoutZoneType() {
+    return false;
+  }
+
+  /**
+   * An instant goes into DATETIME as the wall-clock time of the executor JVM's zone, which is how
+   * Spark's JDBC reader (and Spark's own writer) read and write MariaDB DATETIME values. DATETIME
+   * stops at 9999-12-31: later values are refused, naming column and value.
+   */
+  @Override
+  public Object instantParameter(String column, java.time.Instant instant) {
+    return checkedDatetime(
+        column, java.time.LocalDateTime.ofInstant(instant, java.time.ZoneId.systemDefault()));
+  }
+
+  private static java.time.LocalDateTime checkedDatetime(
+      String column, java.time.LocalDateTime value) {
+    if (value.getYear() > 9999) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.UNSUPPORTED_TYPE,
+          "Column '"
+              + column
+              + "' has the value "
+              + value
+              + ", after 9999-12-31, which MariaDB DATETIME cannot store; filter or cap such"
+              + " values before writing");
+    }
+    return value;
+  }
+
+  /**
+   * MariaDB's FLOAT/DOUBLE cannot hold NaN or infinities, nor DATETIME years after 9999: say so,
+   * naming the column and value.
+   */
   @Override
   public ValueBinder.Setter setter(String column, org.apache.spark.sql.types.DataType type) {
-    ValueBinder.Setter plain = ValueBinder.setter(type);
+    if (type.equals(org.apache.spark.sql.types.DataTypes.TimestampNTZType)) {
+      return ValueBinder.nullAware(
+          type,
+          (ps, i, row, ord) ->
+              ps.setObject(
+                  i,
+                  checkedDatetime(
+                      column,
+                      org.apache.spark.sql.catalyst.util.DateTimeUtils.microsToLocalDateTime(
+                          row.getLong(ord)))));
+    }
+    ValueBinder.Setter plain = super.setter(column, type);
     boolean isDouble = type.equals(org.apache.spark.sql.types.DataTypes.DoubleType);
     if (!isDouble && !type.equals(org.apache.spark.sql.types.DataTypes.FloatType)) {
       return plain;

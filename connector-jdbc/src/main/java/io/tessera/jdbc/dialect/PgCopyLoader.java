@@ -5,8 +5,6 @@ import io.tessera.common.errors.TesseraException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -23,9 +21,9 @@ import org.postgresql.copy.CopyIn;
 /**
  * Streams rows with {@code COPY ... FROM STDIN} in PostgreSQL's text format through a fixed 64 KiB
  * buffer, sent whenever it is full (even mid-row), so neither a partition nor one huge value is
- * ever held in memory. Timestamps are sent with the JVM's zone offset, which stores the same
- * instant in {@code timestamptz} columns and the same wall-clock time in {@code timestamp} columns
- * as Spark's own JDBC writer does.
+ * ever held in memory. Instants (TIMESTAMP) are sent in UTC with an explicit {@code +00} offset,
+ * whatever the executor JVM's zone; wall-clock times (TIMESTAMP_NTZ) and dates as they are. Years
+ * above 9999 and before year 1 use PostgreSQL's own notation ({@code 10000-...}, {@code ... BC}).
  */
 final class PgCopyLoader implements BulkLoader {
   private static final int BUFFER = 1 << 16;
@@ -34,7 +32,6 @@ final class PgCopyLoader implements BulkLoader {
   private final CopyIn copy;
   private final Field[] fields;
   private final byte[] attemptSuffix;
-  private final ZoneId zone = ZoneId.systemDefault();
 
   /** Never grows: when full it is sent, mid-row if need be (COPY is a byte stream). */
   private final byte[] buf = new byte[BUFFER];
@@ -106,11 +103,14 @@ final class PgCopyLoader implements BulkLoader {
       put(row.getBoolean(i) ? (byte) 't' : (byte) 'f');
     } else if (t.equals(DataTypes.TimestampType)) {
       putAscii(
-          OffsetDateTime.ofInstant(DateTimeUtils.microsToInstant(row.getLong(i)), zone).toString());
+          pgTimestamp(
+                  java.time.LocalDateTime.ofInstant(
+                      DateTimeUtils.microsToInstant(row.getLong(i)), java.time.ZoneOffset.UTC))
+              + "+00");
     } else if (t.equals(DataTypes.TimestampNTZType)) {
-      putAscii(DateTimeUtils.microsToLocalDateTime(row.getLong(i)).toString());
+      putAscii(pgTimestamp(DateTimeUtils.microsToLocalDateTime(row.getLong(i))));
     } else if (t.equals(DataTypes.DateType)) {
-      putAscii(DateTimeUtils.toJavaDate(row.getInt(i)).toLocalDate().toString());
+      putAscii(pgDate(java.time.LocalDate.ofEpochDay(row.getInt(i))));
     } else if (f.decimal() != null) {
       putAscii(
           row.getDecimal(i, f.decimal().precision(), f.decimal().scale())
@@ -177,6 +177,23 @@ final class PgCopyLoader implements BulkLoader {
             + " before writing, e.g. translate("
             + column
             + ", char(0), '')");
+  }
+
+  /** {@code yyyy-mm-dd[ BC]} as PostgreSQL reads it (year 0 is 1 BC). */
+  static String pgDate(java.time.LocalDate d) {
+    int y = d.getYear();
+    return String.format(
+        "%04d-%02d-%02d%s",
+        y > 0 ? y : 1 - y, d.getMonthValue(), d.getDayOfMonth(), y > 0 ? "" : " BC");
+  }
+
+  /** {@code yyyy-mm-dd hh:mm:ss.ffffff[ BC]} as PostgreSQL reads it. */
+  static String pgTimestamp(java.time.LocalDateTime t) {
+    String date = pgDate(t.toLocalDate());
+    String time =
+        String.format(
+            " %02d:%02d:%02d.%06d", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000);
+    return date.endsWith(" BC") ? date.substring(0, date.length() - 3) + time + " BC" : date + time;
   }
 
   private void putAscii(String s) throws SQLException {

@@ -77,6 +77,11 @@ public class PostgresDialect extends JdbcDialect {
   }
 
   @Override
+  public String shortLockTimeout(int seconds) {
+    return "SET lock_timeout = '" + seconds + "s'";
+  }
+
+  @Override
   public TableSwap tableSwap() {
     return TableSwap.TRANSACTIONAL_DDL;
   }

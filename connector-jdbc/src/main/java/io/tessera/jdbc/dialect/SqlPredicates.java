@@ -103,7 +103,14 @@ public final class SqlPredicates {
           : sql;
     }
     if (e instanceof Literal<?> lit) {
-      params.add(ValueBinder.toJdbc(lit.dataType(), lit.value()));
+      params.add(
+          lit.dataType().equals(org.apache.spark.sql.types.DataTypes.TimestampType)
+                  && lit.value() != null
+              ? dialect.instantParameter(
+                  "literal",
+                  org.apache.spark.sql.catalyst.util.DateTimeUtils.microsToInstant(
+                      (Long) lit.value()))
+              : ValueBinder.toJdbc(lit.dataType(), lit.value()));
       return lit.dataType() instanceof StringType ? dialect.sparkComparableString("?") : "?";
     }
     throw new Untranslatable(

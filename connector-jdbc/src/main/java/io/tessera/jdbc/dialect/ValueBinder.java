@@ -4,6 +4,9 @@ import java.io.Serializable;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
 import org.apache.spark.sql.catalyst.util.DateTimeUtils;
 import org.apache.spark.sql.types.DataType;
@@ -13,9 +16,10 @@ import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * Binds Spark's internal values to JDBC parameters, the way Spark's own JDBC writer does (dates and
- * timestamps through {@code java.sql.Date}/{@code Timestamp}, so Spark's JDBC reader reads back
- * exactly what was written).
+ * Binds Spark's internal values to JDBC parameters. Dates and timestamps go through {@code
+ * java.time} (proleptic Gregorian, as Spark), never {@code java.sql.Date}/{@code Timestamp}, whose
+ * hybrid Julian calendar moves dates of October 1582 and before by days. How an instant (Spark
+ * TIMESTAMP) is bound is the dialect's choice ({@link JdbcDialect#instantParameter}).
  */
 public final class ValueBinder {
   private ValueBinder() {}
@@ -29,8 +33,12 @@ public final class ValueBinder {
 
   /** A null-aware setter for {@code type}; {@code type} must be one the dialects accept. */
   public static Setter setter(DataType type) {
+    return nullAware(type, valueSetter(type));
+  }
+
+  /** {@code value}, or SQL NULL of {@code type}'s JDBC type for a null field. */
+  public static Setter nullAware(DataType type, Setter value) {
     int sqlType = sqlType(type);
-    Setter value = valueSetter(type);
     return (ps, i, row, ord) -> {
       if (row.isNullAt(ord)) {
         ps.setNull(i, sqlType);
@@ -64,9 +72,13 @@ public final class ValueBinder {
     } else if (type.equals(DataTypes.BinaryType)) {
       return (ps, i, r, o) -> ps.setBytes(i, r.getBinary(o));
     } else if (type.equals(DataTypes.DateType)) {
-      return (ps, i, r, o) -> ps.setDate(i, DateTimeUtils.toJavaDate(r.getInt(o)));
+      return (ps, i, r, o) -> ps.setObject(i, LocalDate.ofEpochDay(r.getInt(o)));
     } else if (type.equals(DataTypes.TimestampType)) {
-      return (ps, i, r, o) -> ps.setTimestamp(i, DateTimeUtils.toJavaTimestamp(r.getLong(o)));
+      return (ps, i, r, o) ->
+          ps.setObject(
+              i,
+              OffsetDateTime.ofInstant(
+                  DateTimeUtils.microsToInstant(r.getLong(o)), ZoneOffset.UTC));
     } else if (type.equals(DataTypes.TimestampNTZType)) {
       return (ps, i, r, o) -> ps.setObject(i, DateTimeUtils.microsToLocalDateTime(r.getLong(o)));
     }
@@ -82,9 +94,10 @@ public final class ValueBinder {
     } else if (internal instanceof Decimal d) {
       return d.toJavaBigDecimal();
     } else if (type.equals(DataTypes.DateType)) {
-      return DateTimeUtils.toJavaDate((Integer) internal);
+      return LocalDate.ofEpochDay((Integer) internal);
     } else if (type.equals(DataTypes.TimestampType)) {
-      return DateTimeUtils.toJavaTimestamp((Long) internal);
+      return OffsetDateTime.ofInstant(
+          DateTimeUtils.microsToInstant((Long) internal), ZoneOffset.UTC);
     } else if (type.equals(DataTypes.TimestampNTZType)) {
       return DateTimeUtils.microsToLocalDateTime((Long) internal);
     } else if (type.equals(DataTypes.ByteType)) {

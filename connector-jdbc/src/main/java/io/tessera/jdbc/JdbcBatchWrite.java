@@ -64,6 +64,10 @@ final class JdbcBatchWrite implements BatchWrite {
   private final String target;
   private final String staging;
   private final String stagingName;
+  private final String writeId = UUID.randomUUID().toString();
+
+  /** False while a COMMIT's outcome is unknown: the staging table then stays. */
+  private boolean outcomeKnown = true;
 
   JdbcBatchWrite(
       JdbcTable table,
@@ -111,8 +115,12 @@ final class JdbcBatchWrite implements BatchWrite {
     return new JdbcWriterFactory(connector, dialect, staging, schema, batchSize, true);
   }
 
-  /** Makes sure the publish can take its lock (see {@link JdbcDialect#lockTarget}). */
+  /**
+   * Makes sure the publish can record itself in the ledger and take its lock (see {@link
+   * JdbcDialect#lockTarget}).
+   */
   private void prepareLock() {
+    connector.execute(List.of(dialect.prepareLedgerTable(table.schemaName())));
     if (dialect.locksTableItself()) {
       return;
     }
@@ -144,7 +152,9 @@ final class JdbcBatchWrite implements BatchWrite {
     try {
       publish(committed);
     } finally {
-      dropStaging();
+      if (outcomeKnown) {
+        dropStaging();
+      }
     }
     commitMillis.set(elapsedMillis(start));
     LOG.info(
@@ -207,19 +217,25 @@ final class JdbcBatchWrite implements BatchWrite {
                 + staging
                 + " emptied, e.g. by a database restart?); rolled back, the table is unchanged");
       }
+      sql = dialect.insertLedgerRow(table.schemaName());
+      new Statement(sql, List.of(writeId, table.tableName(), System.currentTimeMillis())).run(c);
       sql = "COMMIT";
       try {
         c.commit();
         published = true;
       } catch (SQLException e) {
-        throw new TesseraException(
-            TesseraError.COMMIT_OUTCOME_UNKNOWN,
-            "The database did not confirm the commit of the write into "
-                + table.name()
-                + ": "
-                + connector.redact(JdbcConnector.describe(e))
-                + "; the write may or may not be visible: check the table before running it again",
-            connector.redactThrowable(e));
+        published = resolveUnconfirmedCommit(e);
+        if (!published) {
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "The connection broke during the COMMIT of the write into "
+                  + table.name()
+                  + " and the ledger shows it did not commit: the table is unchanged; run the"
+                  + " write again ("
+                  + connector.redact(JdbcConnector.describe(e))
+                  + ")",
+              connector.redactThrowable(e));
+        }
       }
     } catch (SQLException e) {
       JdbcConnector.rollbackQuietly(c);
@@ -246,6 +262,57 @@ final class JdbcBatchWrite implements BatchWrite {
             "tessera-jdbc: closing the commit connection failed: {}",
             connector.redact(e.getMessage()));
       }
+    }
+  }
+
+  /**
+   * The COMMIT was sent but its answer was lost. On a new connection, take the same write lock (so
+   * the old transaction, if the server still runs it, has ended) and look the write id up in the
+   * ledger: present means committed, absent means rolled back, both for certain. If even that
+   * fails, the outcome stays unknown and the staging table is kept.
+   */
+  private boolean resolveUnconfirmedCommit(SQLException commitError) {
+    LOG.warn(
+        "tessera-jdbc: no answer to the COMMIT of write {} into {} ({}); looking it up in {}",
+        writeId,
+        table.name(),
+        connector.redact(commitError.getMessage()),
+        JdbcDialect.LEDGER_TABLE);
+    try (Connection c = connector.open()) {
+      c.setAutoCommit(false);
+      lock(c, dialect.lockTarget(table.schemaName(), target));
+      boolean committed;
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(table.schemaName()))) {
+        ps.setString(1, writeId);
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          committed = rs.next();
+        }
+      }
+      c.rollback();
+      LOG.warn(
+          "tessera-jdbc: the ledger shows write {} into {} {}",
+          writeId,
+          table.name(),
+          committed ? "committed" : "rolled back");
+      return committed;
+    } catch (SQLException | RuntimeException e) {
+      outcomeKnown = false;
+      TesseraException unknown =
+          new TesseraException(
+              TesseraError.COMMIT_OUTCOME_UNKNOWN,
+              "The database did not confirm the commit of the write into "
+                  + table.name()
+                  + " and the ledger could not be read: "
+                  + connector.redact(e.getMessage())
+                  + ". Look for write id '"
+                  + writeId
+                  + "' in "
+                  + JdbcDialect.LEDGER_TABLE
+                  + ": present means the write committed; the staging table "
+                  + staging
+                  + " is kept until you know",
+              connector.redactThrowable(commitError));
+      throw unknown;
     }
   }
 

@@ -351,7 +351,9 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
       while (rs.next()) {
         String t = rs.getString("TABLE_NAME");
         boolean internal =
-            t.startsWith(JdbcDialect.STAGING_PREFIX) || t.equals(JdbcDialect.LOCK_TABLE);
+            t.startsWith(JdbcDialect.STAGING_PREFIX)
+                || t.equals(JdbcDialect.LOCK_TABLE)
+                || t.equals(JdbcDialect.LEDGER_TABLE);
         if (includeStaging || !internal) {
           out.add(t);
         }

@@ -577,6 +577,44 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
+  // ---- a COMMIT whose answer is lost (PostgreSQL and MariaDB: run by their subclasses) --------
+
+  /**
+   * The connection breaks exactly at the publish's COMMIT: once after the server got it (the write
+   * committed: the job must succeed, not report a failure or write twice), once before (it rolled
+   * back: the job must fail saying so, with the table unchanged). Both are decided by the ledger.
+   */
+  void unconfirmedCommitIsResolvedFromTheLedger() throws Exception {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("//([^:/]+):(\\d+)").matcher(db.url());
+    assertThat(m.find()).isTrue();
+    try (io.tessera.testing.CommitCuttingProxy proxy =
+        new io.tessera.testing.CommitCuttingProxy(
+            m.group(1), Integer.parseInt(m.group(2)), "tessera_ledger")) {
+      String viaProxy = io.tessera.testing.Names.unique("cut");
+      registerCatalog(
+          viaProxy,
+          db.url().replace(m.group(1) + ":" + m.group(2), "127.0.0.1:" + proxy.port()),
+          db.user(),
+          db.password());
+      createEvents("events", 5, "");
+      String t = viaProxy + "." + db.schema() + ".events";
+
+      proxy.arm(io.tessera.testing.CommitCuttingProxy.Cut.AFTER_COMMIT);
+      events(5, 9).writeTo(t).append();
+      assertThat(proxy.cutDone()).isTrue();
+      assertThat(rows(table("events"))).isEqualTo(expected(0, 9));
+
+      proxy.arm(io.tessera.testing.CommitCuttingProxy.Cut.BEFORE_COMMIT);
+      assertThatThrownBy(() -> events(100, 110).writeTo(t).overwrite(lit(true)))
+          .hasMessageContaining("[COMMIT_FAILED]")
+          .hasMessageContaining("the ledger shows it did not commit: the table is unchanged");
+      assertThat(proxy.cutDone()).isTrue();
+      assertThat(rows(table("events"))).isEqualTo(expected(0, 9));
+      assertNoStagingTables();
+    }
+  }
+
   // ---- concurrent writers -------------------------------------------------------------------
 
   /**

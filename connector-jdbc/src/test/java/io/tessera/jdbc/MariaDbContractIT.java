@@ -66,4 +66,9 @@ class MariaDbContractIT extends JdbcContractIT {
     assertThat(jdbcCount("times")).isZero();
     assertNoStagingTables();
   }
+
+  @Test
+  void unconfirmedCommitIsResolvedFromTheLedgerHere() throws Exception {
+    unconfirmedCommitIsResolvedFromTheLedger();
+  }
 }

@@ -65,4 +65,9 @@ class PostgresContractIT extends JdbcContractIT {
     assertThat(rows(t)).isEqualTo(expected(0, 3));
     assertNoStagingTables();
   }
+
+  @Test
+  void unconfirmedCommitIsResolvedFromTheLedgerHere() throws Exception {
+    unconfirmedCommitIsResolvedFromTheLedger();
+  }
 }

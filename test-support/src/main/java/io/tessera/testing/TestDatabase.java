@@ -177,7 +177,7 @@ public final class TestDatabase implements AutoCloseable {
 
   /**
    * Names of the tables now in this test's schema, except Tessera's lock table {@code
-   * tessera_locks}, which connectors create on demand and keep.
+   * tessera_locks} and ledger {@code tessera_ledger}, which connectors create on demand and keep.
    */
   public List<String> tables() throws SQLException {
     try (Connection c = connect()) {
@@ -187,7 +187,7 @@ public final class TestDatabase implements AutoCloseable {
         List<String> out = new ArrayList<>();
         while (rs.next()) {
           String name = rs.getString("TABLE_NAME");
-          if (!name.equals("tessera_locks")) {
+          if (!name.equals("tessera_locks") && !name.equals("tessera_ledger")) {
             out.add(name);
           }
         }

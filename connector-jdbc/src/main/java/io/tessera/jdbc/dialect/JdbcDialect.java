@@ -45,6 +45,13 @@ public abstract class JdbcDialect implements Serializable {
    */
   public static final String LOCK_TABLE = "tessera_locks";
 
+  /**
+   * Tessera's ledger, one per schema, created on demand: every atomic publish inserts its write id
+   * in the same transaction, so whether a COMMIT whose answer was lost happened can be looked up
+   * for certain (and, later, which streaming epochs were written).
+   */
+  public static final String LEDGER_TABLE = "tessera_ledger";
+
   /** Spark types Tessera can write, for error messages. */
   public static final Set<String> SUPPORTED_TYPES =
       Set.of(
@@ -289,6 +296,41 @@ public abstract class JdbcDialect implements Serializable {
             + " VARCHAR(255) NOT NULL PRIMARY KEY, "
             + quote("writes")
             + " BIGINT NOT NULL)");
+  }
+
+  /** Driver-side before the tasks: creates the ledger table if it is missing. */
+  public String prepareLedgerTable(String schema) {
+    return "CREATE TABLE IF NOT EXISTS "
+        + qualified(schema, LEDGER_TABLE)
+        + " ("
+        + quote("write_id")
+        + " VARCHAR(64) NOT NULL PRIMARY KEY, "
+        + quote("table_name")
+        + " VARCHAR(255) NOT NULL, "
+        + quote("committed_at_ms")
+        + " BIGINT NOT NULL)";
+  }
+
+  /** Records a write in the ledger; binds write id, table name, time in epoch milliseconds. */
+  public String insertLedgerRow(String schema) {
+    return "INSERT INTO "
+        + qualified(schema, LEDGER_TABLE)
+        + " ("
+        + quote("write_id")
+        + ", "
+        + quote("table_name")
+        + ", "
+        + quote("committed_at_ms")
+        + ") VALUES (?, ?, ?)";
+  }
+
+  /** Finds a write in the ledger; binds the write id. */
+  public String findLedgerRow(String schema) {
+    return "SELECT 1 FROM "
+        + qualified(schema, LEDGER_TABLE)
+        + " WHERE "
+        + quote("write_id")
+        + " = ?";
   }
 
   /** Adds the table's row to the lock table; binds the table name; may fail if it exists. */

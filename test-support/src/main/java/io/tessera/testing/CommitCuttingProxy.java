@@ -1,0 +1,176 @@
+package io.tessera.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A TCP proxy in front of a database server that can cut one connection exactly at its COMMIT, to
+ * test what a writer does when it cannot know whether its COMMIT happened. A connection is watched
+ * once it has sent a statement naming {@code marker} (e.g. the ledger table only the publish
+ * transaction writes); its next {@code COMMIT} is then either never delivered ({@link
+ * Cut#BEFORE_COMMIT}: the server rolls back) or delivered while the client's side is closed before
+ * the answer arrives ({@link Cut#AFTER_COMMIT}: the server commits, the client sees a broken
+ * connection). Other connections pass untouched.
+ */
+public final class CommitCuttingProxy implements AutoCloseable {
+  /** Where to cut the watched connection. */
+  public enum Cut {
+    NONE,
+    BEFORE_COMMIT,
+    AFTER_COMMIT
+  }
+
+  private final ServerSocket server;
+  private final String targetHost;
+  private final int targetPort;
+  private final byte[] marker;
+  private final AtomicReference<Cut> cut = new AtomicReference<>(Cut.NONE);
+  private volatile boolean cutDone;
+
+  public CommitCuttingProxy(String targetHost, int targetPort, String marker) throws IOException {
+    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+    this.marker = marker.getBytes(StandardCharsets.UTF_8);
+    Thread accept = new Thread(this::acceptLoop, "commit-cutting-proxy");
+    accept.setDaemon(true);
+    accept.start();
+  }
+
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  /** Cuts the next watched COMMIT as {@code how}; one cut per call. */
+  public void arm(Cut how) {
+    cutDone = false;
+    cut.set(how);
+  }
+
+  /** Whether the armed cut has happened. */
+  public boolean cutDone() {
+    return cutDone;
+  }
+
+  private void acceptLoop() {
+    while (!server.isClosed()) {
+      try {
+        Socket client = server.accept();
+        Socket upstream = new Socket(targetHost, targetPort);
+        client.setTcpNoDelay(true);
+        upstream.setTcpNoDelay(true);
+        Connection c = new Connection(client, upstream);
+        daemon(c::clientToServer);
+        daemon(c::serverToClient);
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private static void daemon(Runnable r) {
+    Thread t = new Thread(r, "commit-cutting-proxy-pump");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private final class Connection {
+    private final Socket client;
+    private final Socket upstream;
+    private boolean watched;
+    private volatile boolean clientCut;
+
+    Connection(Socket client, Socket upstream) {
+      this.client = client;
+      this.upstream = upstream;
+    }
+
+    void clientToServer() {
+      byte[] buf = new byte[1 << 16];
+      try (InputStream in = client.getInputStream();
+          OutputStream out = upstream.getOutputStream()) {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          watched |= contains(buf, n, marker);
+          Cut how = cut.get();
+          if (watched
+              && how != Cut.NONE
+              && contains(buf, n, "COMMIT".getBytes(StandardCharsets.US_ASCII))) {
+            cut.set(Cut.NONE);
+            if (how == Cut.AFTER_COMMIT) {
+              out.write(buf, 0, n);
+              out.flush();
+              clientCut = true;
+              client.close(); // the server's answer is read and dropped by the other pump
+            } else {
+              client.close();
+              upstream.close();
+            }
+            cutDone = true;
+            return;
+          }
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // either side went away
+      } finally {
+        if (!clientCut) {
+          closeQuietly(upstream);
+        }
+        closeQuietly(client);
+      }
+    }
+
+    void serverToClient() {
+      byte[] buf = new byte[1 << 16];
+      try (InputStream in = upstream.getInputStream()) {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          if (clientCut) {
+            break; // the COMMIT's answer arrived: the server committed; drop it and hang up
+          }
+          client.getOutputStream().write(buf, 0, n);
+          client.getOutputStream().flush();
+        }
+      } catch (IOException e) {
+        // either side went away
+      } finally {
+        closeQuietly(upstream);
+        closeQuietly(client);
+      }
+    }
+  }
+
+  private static boolean contains(byte[] buf, int n, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= n; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (buf[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

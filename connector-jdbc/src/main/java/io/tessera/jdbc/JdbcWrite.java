@@ -3,16 +3,27 @@ package io.tessera.jdbc;
 import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.write.WriteMode;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.sql.connector.distributions.Distribution;
+import org.apache.spark.sql.connector.distributions.Distributions;
+import org.apache.spark.sql.connector.expressions.Expression;
+import org.apache.spark.sql.connector.expressions.Expressions;
+import org.apache.spark.sql.connector.expressions.SortOrder;
 import org.apache.spark.sql.connector.metric.CustomMetric;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.write.BatchWrite;
 import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.RequiresDistributionAndOrdering;
 import org.apache.spark.sql.connector.write.Write;
 
-/** One logical write into a {@link JdbcTable}, with its mode and options decided. */
-public class JdbcWrite implements Write {
+/**
+ * One logical write into a {@link JdbcTable}, with its mode and options decided. With option {@code
+ * numPartitions} it asks Spark for at most that many writing tasks (each task holds one connection,
+ * so 500 partitions would otherwise need 500 connections at once).
+ */
+public class JdbcWrite implements Write, RequiresDistributionAndOrdering {
   private final JdbcTable table;
   private final LogicalWriteInfo info;
   private final ParsedOptions options;
@@ -46,6 +57,28 @@ public class JdbcWrite implements Write {
         + ", options="
         + options.describe()
         + "]";
+  }
+
+  @Override
+  public Distribution requiredDistribution() {
+    if (options.get(JdbcWriteOptions.NUM_PARTITIONS) == 0) {
+      return Distributions.unspecified();
+    }
+    // Spark cannot coalesce for a write; a hash of all columns spreads rows over the partitions.
+    return Distributions.clustered(
+        Arrays.stream(info.schema().fieldNames())
+            .map(Expressions::column)
+            .toArray(Expression[]::new));
+  }
+
+  @Override
+  public int requiredNumPartitions() {
+    return options.get(JdbcWriteOptions.NUM_PARTITIONS);
+  }
+
+  @Override
+  public SortOrder[] requiredOrdering() {
+    return new SortOrder[0];
   }
 
   @Override

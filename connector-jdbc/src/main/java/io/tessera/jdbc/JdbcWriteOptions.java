@@ -58,6 +58,14 @@ public final class JdbcWriteOptions {
           false,
           "let overwrite/truncate delete rows that other tables' ON DELETE CASCADE / SET NULL"
               + " foreign keys reference (their rows change too)");
+  public static final OptionSpec<Integer> NUM_PARTITIONS =
+      OptionSpec.intInRange(
+          "numPartitions",
+          0,
+          0,
+          100_000,
+          "at most this many tasks write at once (each holds one connection); the rows are"
+              + " shuffled into that many partitions first; 0: as many as the data has");
   public static final OptionSpec<Integer> FETCH_SIZE =
       OptionSpec.intInRange("fetchSize", 10_000, 0, 1_000_000, "rows per round trip when reading");
 
@@ -71,6 +79,7 @@ public final class JdbcWriteOptions {
               BATCH_SIZE,
               PARTITION_KEYS,
               ALLOW_CASCADING_DELETES,
+              NUM_PARTITIONS,
               FETCH_SIZE)
           .ignore("checkpointLocation", "path")
           .build();

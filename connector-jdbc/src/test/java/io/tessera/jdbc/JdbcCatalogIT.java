@@ -70,6 +70,40 @@ class JdbcCatalogIT {
         .hasMessageContaining("missing");
   }
 
+  /** numPartitions caps the writing tasks (connections) whatever the input's partitioning. */
+  @Test
+  void numPartitionsCapsTheWritingTasks() throws Exception {
+    String t = catalog + "." + db.schema() + ".capped";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING)");
+    java.util.concurrent.atomic.AtomicInteger maxTasks =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.Map<Integer, Integer> tasksPerStage = new java.util.concurrent.ConcurrentHashMap<>();
+    org.apache.spark.scheduler.SparkListener listener =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onStageCompleted(
+              org.apache.spark.scheduler.SparkListenerStageCompleted stage) {
+            tasksPerStage.put(stage.stageInfo().stageId(), stage.stageInfo().numTasks());
+          }
+        };
+    spark.sparkContext().addSparkListener(listener);
+    try {
+      spark
+          .range(0, 1000, 1, 8)
+          .selectExpr("id", "concat('n', id) AS name")
+          .writeTo(t)
+          .option("numPartitions", "3")
+          .append();
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+    // The input stage has 8 tasks; the writing stage after the shuffle has 3.
+    assertThat(tasksPerStage.values()).contains(8, 3).doesNotContain(4, 5, 6, 7);
+    assertThat(spark.table(t).count()).isEqualTo(1000);
+    assertThat(spark.table(t).selectExpr("sum(id)").first().getLong(0)).isEqualTo(999L * 1000 / 2);
+  }
+
   @Test
   void connectionOptionsCannotBeChangedPerWrite() throws Exception {
     String t = catalog + "." + db.schema() + ".events";

@@ -338,6 +338,24 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
+  /** A NULL partition value is a partition of its own, as in Spark: replaced only by NULL rows. */
+  @Test
+  void overwritePartitionsTreatsNullAsItsOwnPartition() throws Exception {
+    String t = createEvents("events", 6, "PARTITIONED BY (day)");
+    spark.sql("SELECT 50L AS id, CAST(NULL AS STRING) AS day, 1.0d AS amount").writeTo(t).append();
+    spark
+        .sql(
+            "SELECT * FROM VALUES (60L, CAST(NULL AS STRING), 2.0d), (61L, 'd1', 3.0d)"
+                + " AS v(id, day, amount)")
+        .writeTo(t)
+        .overwritePartitions();
+
+    assertThat(rows(t))
+        .containsExactly(
+            "0,d0,0.0", "2,d2,3.0", "3,d0,4.5", "5,d2,7.5", "60,null,2.0", "61,d1,3.0");
+    assertNoStagingTables();
+  }
+
   @Test
   void overwritePartitionsWithPartitionKeysOption() throws Exception {
     String t = createEvents("events", 12, "");

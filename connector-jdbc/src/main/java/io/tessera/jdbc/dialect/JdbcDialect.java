@@ -370,6 +370,15 @@ public abstract class JdbcDialect implements Serializable {
     return null;
   }
 
+  /**
+   * Whether a dynamic overwrite reads the distinct keys to the driver and deletes by bound lists,
+   * because the database would run {@code DELETE ... WHERE (keys) IN (SELECT DISTINCT ...)} row by
+   * row.
+   */
+  public boolean listsOverwrittenKeys() {
+    return false;
+  }
+
   /** {@code a} equals {@code b}, where NULL equals NULL. */
   public String nullSafeEquals(String a, String b) {
     return a + " IS NOT DISTINCT FROM " + b;

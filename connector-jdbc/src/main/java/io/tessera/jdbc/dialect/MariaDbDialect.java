@@ -263,6 +263,12 @@ public class MariaDbDialect extends JdbcDialect {
     };
   }
 
+  /** MariaDB 10.x has no semi-join for single-table DELETE: 1,000,000 rows took minutes. */
+  @Override
+  public boolean listsOverwrittenKeys() {
+    return true;
+  }
+
   @Override
   public String nullSafeEquals(String a, String b) {
     return a + " <=> " + b;

@@ -1,0 +1,221 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's publish of an atomic write: ONE transaction that locks the target against other
+ * writers, deletes the rows the write replaces ({@link ReplacedRows}), copies in the rows of the
+ * attempts Spark committed, checks their count, records the write id in the ledger and commits. Why
+ * it is atomic: every change is in that transaction; before COMMIT readers see the old rows, after
+ * it all of the write. Why a lost COMMIT answer is never guessed: the ledger row commits or rolls
+ * back with the data, and is looked up after taking the same lock.
+ */
+final class AtomicPublish {
+  private static final Logger LOG = LoggerFactory.getLogger(AtomicPublish.class);
+
+  private final JdbcTable table;
+  private final StructType schema;
+  private final JdbcDialect dialect;
+  private final JdbcConnector connector;
+  private final String target;
+  private final String staging;
+  private final String writeId;
+  private final ReplacedRows replaced;
+
+  /** False while a COMMIT's outcome is unknown: the staging table must then stay. */
+  private boolean outcomeKnown = true;
+
+  AtomicPublish(
+      JdbcTable table,
+      StructType schema,
+      JdbcConnector connector,
+      String staging,
+      String writeId,
+      ReplacedRows replaced) {
+    this.table = table;
+    this.schema = schema;
+    this.dialect = table.dialect();
+    this.connector = connector;
+    this.target = table.qualifiedName();
+    this.staging = staging;
+    this.writeId = writeId;
+    this.replaced = replaced;
+  }
+
+  boolean outcomeKnown() {
+    return outcomeKnown;
+  }
+
+  /**
+   * One transaction: apply the mode, copy the committed attempts' rows, check that every row the
+   * tasks reported is there (an UNLOGGED staging table is emptied by a PostgreSQL crash), commit.
+   */
+  void publish(List<List<Long>> attemptChunks, long expectedRows) {
+    Connection c = connector.open();
+    boolean published = false;
+    String sql = "";
+    try {
+      c.setAutoCommit(false);
+      if (dialect.publishIsolation() != null) {
+        c.setTransactionIsolation(dialect.publishIsolation());
+      }
+      sql = dialect.lockTarget(table.schemaName(), target);
+      lock(c, sql);
+      for (SqlStatement s : replaced.statements(c, attemptChunks)) {
+        sql = s.sql();
+        s.run(c);
+      }
+      String columns =
+          Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
+      long inserted = 0;
+      for (List<Long> chunk : attemptChunks) {
+        sql =
+            "INSERT INTO "
+                + target
+                + " ("
+                + columns
+                + ") SELECT "
+                + columns
+                + " FROM "
+                + staging
+                + " WHERE "
+                + replaced.attemptIn(chunk.size());
+        inserted += new SqlStatement(sql, new ArrayList<>(chunk)).run(c);
+      }
+      if (inserted != expectedRows) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Publishing into "
+                + table.name()
+                + " found "
+                + inserted
+                + " staged rows but the tasks reported "
+                + expectedRows
+                + " (was the staging table "
+                + staging
+                + " emptied, e.g. by a database restart?); rolled back, the table is unchanged");
+      }
+      sql = dialect.insertLedgerRow(table.schemaName());
+      new SqlStatement(sql, List.of(writeId, table.tableName(), System.currentTimeMillis())).run(c);
+      sql = "COMMIT";
+      try {
+        c.commit();
+        published = true;
+      } catch (SQLException e) {
+        published = resolveUnconfirmedCommit(e);
+        if (!published) {
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "The connection broke during the COMMIT of the write into "
+                  + table.name()
+                  + " and the ledger shows it did not commit: the table is unchanged; run the"
+                  + " write again ("
+                  + connector.redact(JdbcConnector.describe(e))
+                  + ")",
+              connector.redactThrowable(e));
+        }
+      }
+    } catch (SQLException e) {
+      JdbcConnector.rollbackQuietly(c);
+      throw new TesseraException(
+          TesseraError.COMMIT_FAILED,
+          "Publishing the write into "
+              + table.name()
+              + " failed and was rolled back; the table is unchanged: "
+              + connector.redact(JdbcConnector.describe(e))
+              + " [SQL: "
+              + sql
+              + "]",
+          connector.redactThrowable(e));
+    } catch (RuntimeException e) {
+      if (!published) {
+        JdbcConnector.rollbackQuietly(c);
+      }
+      throw e;
+    } finally {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        LOG.warn(
+            "tessera-jdbc: closing the commit connection failed: {}",
+            connector.redact(e.getMessage()));
+      }
+    }
+  }
+
+  /**
+   * The COMMIT was sent but its answer was lost. On a new connection, take the same write lock (so
+   * the old transaction, if the server still runs it, has ended) and look the write id up in the
+   * ledger: present means committed, absent means rolled back, both for certain. If even that
+   * fails, the outcome stays unknown and the staging table is kept.
+   */
+  private boolean resolveUnconfirmedCommit(SQLException commitError) {
+    LOG.warn(
+        "tessera-jdbc: no answer to the COMMIT of write {} into {} ({}); looking it up in {}",
+        writeId,
+        table.name(),
+        connector.redact(commitError.getMessage()),
+        JdbcDialect.LEDGER_TABLE);
+    try (Connection c = connector.open()) {
+      c.setAutoCommit(false);
+      lock(c, dialect.lockTarget(table.schemaName(), target));
+      boolean committed;
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(table.schemaName()))) {
+        ps.setString(1, writeId);
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          committed = rs.next();
+        }
+      }
+      c.rollback();
+      LOG.warn(
+          "tessera-jdbc: the ledger shows write {} into {} {}",
+          writeId,
+          table.name(),
+          committed ? "committed" : "rolled back");
+      return committed;
+    } catch (SQLException | RuntimeException e) {
+      outcomeKnown = false;
+      TesseraException unknown =
+          new TesseraException(
+              TesseraError.COMMIT_OUTCOME_UNKNOWN,
+              "The database did not confirm the commit of the write into "
+                  + table.name()
+                  + " and the ledger could not be read: "
+                  + connector.redact(e.getMessage())
+                  + ". Look for write id '"
+                  + writeId
+                  + "' in "
+                  + JdbcDialect.LEDGER_TABLE
+                  + ": present means the write committed; the staging table "
+                  + staging
+                  + " is kept until you know",
+              connector.redactThrowable(commitError));
+      throw unknown;
+    }
+  }
+
+  private void lock(Connection c, String sql) throws SQLException {
+    if (dialect.locksTableItself()) {
+      new SqlStatement(sql, List.of()).run(c);
+    } else if (new SqlStatement(sql, List.of(table.tableName())).run(c) != 1) {
+      throw new SQLException(
+          "the row of "
+              + table.tableName()
+              + " in Tessera's lock table "
+              + JdbcDialect.LOCK_TABLE
+              + " is missing (was it deleted?)");
+    }
+  }
+}

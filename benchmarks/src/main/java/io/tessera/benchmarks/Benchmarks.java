@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,kafka,files,scaling,staging} (default: all but
+ * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging} (default: all but
  * staging), sizes with {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3).
  * Results are printed and written to {@code benchmarks/results/<date>.md}.
  */
@@ -18,7 +18,8 @@ public final class Benchmarks {
 
   public static void main(String[] args) throws Exception {
     List<String> workloads =
-        Arrays.asList(System.getProperty("bench.workloads", "jdbc,kafka,files,scaling").split(","));
+        Arrays.asList(
+            System.getProperty("bench.workloads", "jdbc,mariadb,kafka,files,scaling").split(","));
     int rounds = Math.max(3, Integer.getInteger("bench.rounds", 3));
     SparkSession spark =
         SparkSession.builder()
@@ -49,6 +50,10 @@ public final class Benchmarks {
       if (workloads.contains("jdbc")) {
         long rows = Long.getLong("bench.jdbc.rows", 2_000_000L);
         charted.add(JdbcBenchmark.run(spark, rows, rounds, true));
+      }
+      if (workloads.contains("mariadb")) {
+        long rows = Long.getLong("bench.mariadb.rows", 1_000_000L);
+        charted.add(MariaDbBenchmark.run(spark, rows, rounds));
       }
       if (workloads.contains("kafka")) {
         long records = Long.getLong("bench.kafka.records", 1_000_000L);

@@ -175,7 +175,7 @@ final class JdbcBenchmark {
     void run() throws Exception;
   }
 
-  private static Contender contender(
+  static Contender contender(
       String name, String url, String user, String password, String table, Body body) {
     return new Contender() {
       @Override

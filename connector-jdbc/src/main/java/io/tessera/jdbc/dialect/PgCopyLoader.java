@@ -181,19 +181,45 @@ final class PgCopyLoader implements BulkLoader {
 
   /** {@code yyyy-mm-dd[ BC]} as PostgreSQL reads it (year 0 is 1 BC). */
   static String pgDate(java.time.LocalDate d) {
-    int y = d.getYear();
-    return String.format(
-        "%04d-%02d-%02d%s",
-        y > 0 ? y : 1 - y, d.getMonthValue(), d.getDayOfMonth(), y > 0 ? "" : " BC");
+    StringBuilder sb = new StringBuilder(16);
+    appendDate(sb, d);
+    if (d.getYear() <= 0) {
+      sb.append(" BC");
+    }
+    return sb.toString();
   }
 
-  /** {@code yyyy-mm-dd hh:mm:ss.ffffff[ BC]} as PostgreSQL reads it. */
+  /**
+   * {@code yyyy-mm-dd hh:mm:ss.ffffff[ BC]} as PostgreSQL reads it. Built by hand: it runs for
+   * every timestamp of every row, and String.format cost a third of the load time.
+   */
   static String pgTimestamp(java.time.LocalDateTime t) {
-    String date = pgDate(t.toLocalDate());
-    String time =
-        String.format(
-            " %02d:%02d:%02d.%06d", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000);
-    return date.endsWith(" BC") ? date.substring(0, date.length() - 3) + time + " BC" : date + time;
+    StringBuilder sb = new StringBuilder(32);
+    appendDate(sb, t.toLocalDate());
+    sb.append(' ');
+    pad(sb, t.getHour(), 2).append(':');
+    pad(sb, t.getMinute(), 2).append(':');
+    pad(sb, t.getSecond(), 2).append('.');
+    pad(sb, t.getNano() / 1000, 6);
+    if (t.getYear() <= 0) {
+      sb.append(" BC");
+    }
+    return sb.toString();
+  }
+
+  private static void appendDate(StringBuilder sb, java.time.LocalDate d) {
+    int y = d.getYear();
+    pad(sb, y > 0 ? y : 1 - y, 4).append('-');
+    pad(sb, d.getMonthValue(), 2).append('-');
+    pad(sb, d.getDayOfMonth(), 2);
+  }
+
+  private static StringBuilder pad(StringBuilder sb, int value, int width) {
+    String v = Integer.toString(value);
+    for (int k = v.length(); k < width; k++) {
+      sb.append('0');
+    }
+    return sb.append(v);
   }
 
   private void putAscii(String s) throws SQLException {

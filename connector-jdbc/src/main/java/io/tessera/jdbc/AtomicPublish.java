@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 final class AtomicPublish {
   private static final Logger LOG = LoggerFactory.getLogger(AtomicPublish.class);
 
+  /** How long the lookup of a lost COMMIT waits for the old transaction's lock. */
+  private static final int RESOLVE_LOCK_TIMEOUT_SECONDS = 120;
+
   private final JdbcTable table;
   private final StructType schema;
   private final JdbcDialect dialect;
@@ -169,6 +172,10 @@ final class AtomicPublish {
         connector.redact(commitError.getMessage()),
         JdbcDialect.LEDGER_TABLE);
     try (Connection c = connector.open()) {
+      try (java.sql.Statement st = c.createStatement()) {
+        // A partitioned-away old session can hold the lock for hours: give up and say unknown.
+        st.execute(dialect.shortLockTimeout(RESOLVE_LOCK_TIMEOUT_SECONDS));
+      }
       c.setAutoCommit(false);
       lock(c, dialect.lockTarget(table.schemaName(), target));
       boolean committed;

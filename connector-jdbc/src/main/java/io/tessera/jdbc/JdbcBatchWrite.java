@@ -110,18 +110,41 @@ final class JdbcBatchWrite implements BatchWrite {
    * JdbcDialect#lockTarget}).
    */
   private void prepareLock() {
-    connector.execute(List.of(dialect.prepareLedgerTable(table.schemaName())));
+    createIfMissing(dialect.prepareLedgerTable(table.schemaName()));
     if (dialect.locksTableItself()) {
       return;
     }
-    connector.execute(dialect.prepareLockTable(table.schemaName()));
-    try (Connection c = connector.open();
-        PreparedStatement ps = c.prepareStatement(dialect.insertLockRow(table.schemaName()))) {
-      ps.setString(1, table.tableName());
-      ps.executeUpdate();
+    dialect.prepareLockTable(table.schemaName()).forEach(this::createIfMissing);
+    try (Connection c = connector.open()) {
+      // Look before inserting: an INSERT of an existing row would wait for a running publish
+      // that holds it.
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLockRow(table.schemaName()))) {
+        ps.setString(1, table.tableName());
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(dialect.insertLockRow(table.schemaName()))) {
+        ps.setString(1, table.tableName());
+        ps.executeUpdate();
+      }
     } catch (SQLException e) {
-      // The row exists already (another write made it); the publish checks that it is there.
+      // Another write inserted it meanwhile; the publish checks that it is there.
       LOG.debug("tessera-jdbc: lock row of {} not inserted: {}", table.name(), e.getMessage());
+    }
+  }
+
+  /**
+   * Runs a CREATE TABLE IF NOT EXISTS; two first writers racing can make PostgreSQL fail one of
+   * them on its catalog's unique index, so a failure is retried once.
+   */
+  private void createIfMissing(String ddl) {
+    try {
+      connector.execute(List.of(ddl));
+    } catch (RuntimeException first) {
+      connector.execute(List.of(ddl));
     }
   }
 

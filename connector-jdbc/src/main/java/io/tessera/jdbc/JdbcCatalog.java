@@ -147,11 +147,19 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     if (!namespaceExists(namespace)) {
       throw new NoSuchNamespaceException(namespace);
     }
-    if (!cascade && !withConnection(c -> tableNames(c, namespace[0], false).isEmpty())) {
-      throw new NonEmptyNamespaceException(namespace);
+    if (!cascade) {
+      if (!withConnection(c -> tableNames(c, namespace[0], false).isEmpty())) {
+        throw new NonEmptyNamespaceException(namespace);
+      }
+      // Only Tessera's own tables may remain: drop exactly those, then the schema without
+      // CASCADE, so the database still refuses if views, sequences or functions live there.
+      List<String> own = new ArrayList<>();
+      for (String t : withConnection(c -> tableNames(c, namespace[0], true))) {
+        own.add(dialect.dropTableIfExists(dialect.qualified(namespace[0], t)));
+      }
+      connector.execute(own);
     }
-    // Without user tables, only Tessera's own remain (lock table, staging): they go with it.
-    connector.execute(List.of(dialect.dropSchema(namespace[0], true)));
+    connector.execute(List.of(dialect.dropSchema(namespace[0], cascade)));
     return true;
   }
 
@@ -351,7 +359,7 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
       while (rs.next()) {
         String t = rs.getString("TABLE_NAME");
         boolean internal =
-            t.startsWith(JdbcDialect.STAGING_PREFIX)
+            JdbcDialect.isStagingTableName(t)
                 || t.equals(JdbcDialect.LOCK_TABLE)
                 || t.equals(JdbcDialect.LEDGER_TABLE);
         if (includeStaging || !internal) {

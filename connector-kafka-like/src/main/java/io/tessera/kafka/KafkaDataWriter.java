@@ -4,16 +4,20 @@ import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.common.redact.Redaction;
-import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -22,10 +26,13 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.write.DataWriter;
 
 /**
- * Executor side, one per task attempt: sends each row as a record with an idempotent producer.
- * Sends are asynchronous; the first failure is remembered and fails the next {@link #write} or
- * {@link #commit}, which flushes and re-checks, so a task reports success only when every one of
- * its records was acknowledged. The producer is closed on every path.
+ * Executor side, one per task attempt: sends each row as a record through the executor's pooled
+ * idempotent producer ({@link ProducerPool}), leased at the first row, so an empty partition
+ * creates no producer. Sends are asynchronous; this task's first failure is remembered and fails
+ * the next {@link #write} or {@link #commit}, which flushes and re-checks, so a task reports
+ * success only when every one of its records was acknowledged. Bad values (a partition the topic
+ * does not have, a timestamp before 1970, a null header) fail the row before it is sent, naming
+ * column and value.
  */
 final class KafkaDataWriter implements DataWriter<InternalRow> {
   private final int partitionId;
@@ -33,10 +40,14 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   private final KafkaSchema schema;
   private final List<String> secrets;
   private final String servers;
-  private final KafkaProducer<byte[], byte[]> producer;
+  private final Map<String, Object> producerConfig;
+  private final Map<String, Integer> partitionCounts = new HashMap<>();
   private final AtomicReference<Exception> failure = new AtomicReference<>();
+  private final AtomicLong sendErrors = new AtomicLong();
+  private ProducerPool.Lease lease;
   private long records;
   private long bytes;
+  private long retries;
 
   KafkaDataWriter(
       int partitionId,
@@ -48,34 +59,47 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
     this.defaultTopic = defaultTopic;
     this.schema = schema;
     this.secrets = secrets;
+    this.producerConfig = producerConfig;
     this.servers = String.valueOf(producerConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
-    try {
-      this.producer = new KafkaProducer<>(new HashMap<>(producerConfig));
-    } catch (KafkaException e) {
-      throw failed("Creating the Kafka producer failed", e);
+  }
+
+  private KafkaProducer<byte[], byte[]> producer() {
+    if (lease == null) {
+      try {
+        lease = ProducerPool.acquire(producerConfig);
+      } catch (KafkaException e) {
+        throw failed("Creating the Kafka producer failed", e);
+      }
     }
+    return lease.producer();
   }
 
   @Override
   public void write(InternalRow row) {
     checkFailure();
-    ProducerRecord<byte[], byte[]> record = toRecord(row);
+    KafkaProducer<byte[], byte[]> producer = producer();
+    ProducerRecord<byte[], byte[]> record = toRecord(row, producer);
     try {
       producer.send(
           record,
           (metadata, e) -> {
             if (e != null) {
+              sendErrors.incrementAndGet();
               failure.compareAndSet(null, e);
             }
           });
     } catch (KafkaException e) {
+      failure.compareAndSet(null, e);
       throw failed("Sending to topic '" + record.topic() + "' failed", e);
     }
     records++;
-    bytes += (record.key() == null ? 0 : record.key().length) + record.value().length;
+    bytes +=
+        (record.key() == null ? 0 : record.key().length)
+            + (record.value() == null ? 0 : record.value().length);
   }
 
-  private ProducerRecord<byte[], byte[]> toRecord(InternalRow row) {
+  private ProducerRecord<byte[], byte[]> toRecord(
+      InternalRow row, KafkaProducer<byte[], byte[]> producer) {
     String topic =
         schema.topic >= 0 && !row.isNullAt(schema.topic)
             ? row.getUTF8String(schema.topic).toString()
@@ -86,38 +110,108 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
           "A row has a null 'topic' and no default topic is set; set option 'topic' or filter"
               + " out rows with a null topic");
     }
-    if (row.isNullAt(schema.value)) {
-      throw new TesseraException(
-          TesseraError.SCHEMA_MISMATCH,
-          "A row for topic '"
-              + topic
-              + "' has a null 'value'; Kafka records need a value here"
-              + " (filter such rows out or use coalesce(value, ...))");
-    }
-    byte[] value = bytes(row, schema.value, schema.valueIsString);
+    // A null value is sent as a tombstone (a delete marker for compacted topics), as Spark does.
+    byte[] value =
+        row.isNullAt(schema.value) ? null : bytes(row, schema.value, schema.valueIsString);
     byte[] key =
         schema.key >= 0 && !row.isNullAt(schema.key)
             ? bytes(row, schema.key, schema.keyIsString)
             : null;
-    Integer partition =
-        schema.partition >= 0 && !row.isNullAt(schema.partition)
-            ? row.getInt(schema.partition)
-            : null;
-    Long timestamp =
-        schema.timestamp >= 0 && !row.isNullAt(schema.timestamp)
-            ? Math.floorDiv(row.getLong(schema.timestamp), 1000L)
-            : null;
+    Integer partition = null;
+    if (schema.partition >= 0 && !row.isNullAt(schema.partition)) {
+      partition = row.getInt(schema.partition);
+      checkPartition(topic, partition, producer);
+    }
+    Long timestamp = null;
+    if (schema.timestamp >= 0 && !row.isNullAt(schema.timestamp)) {
+      long micros = row.getLong(schema.timestamp);
+      if (micros < 0) {
+        throw badValue(
+            "timestamp",
+            Instant.ofEpochSecond(
+                    Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
+                .toString(),
+            topic,
+            "Kafka record timestamps start at 1970-01-01T00:00:00Z; filter such rows out or"
+                + " leave the timestamp null (the producer then sets the send time)");
+      }
+      timestamp = Math.floorDiv(micros, 1000L);
+    }
     List<Header> headers = null;
     if (schema.headers >= 0 && !row.isNullAt(schema.headers)) {
       ArrayData array = row.getArray(schema.headers);
       headers = new ArrayList<>(array.numElements());
       for (int i = 0; i < array.numElements(); i++) {
+        if (array.isNullAt(i)) {
+          throw badValue(
+              "headers",
+              "null at index " + i,
+              topic,
+              "every header must be a struct(key, value); remove null elements, e.g. with"
+                  + " filter(headers, h -> h is not null)");
+        }
         InternalRow h = array.getStruct(i, 2);
+        if (h.isNullAt(0)) {
+          throw badValue(
+              "headers",
+              "a header with a null key at index " + i,
+              topic,
+              "Kafka header keys cannot be null (a null header value is fine)");
+        }
         headers.add(
             new RecordHeader(h.getUTF8String(0).toString(), h.isNullAt(1) ? null : h.getBinary(1)));
       }
     }
     return new ProducerRecord<>(topic, partition, timestamp, key, value, headers);
+  }
+
+  /**
+   * Fails a row whose partition the topic does not have, instead of waiting {@code max.block.ms}
+   * for metadata that will never show it.
+   */
+  private void checkPartition(String topic, int partition, KafkaProducer<byte[], byte[]> producer) {
+    if (partition < 0) {
+      throw badValue(
+          "partition",
+          String.valueOf(partition),
+          topic,
+          "partitions are numbered from 0; leave it null to let the producer choose");
+    }
+    Integer count = partitionCounts.get(topic);
+    if (count == null || partition >= count) {
+      try {
+        count = producer.partitionsFor(topic).size();
+      } catch (KafkaException e) {
+        throw failed("Reading the partitions of topic '" + topic + "' failed", e);
+      }
+      partitionCounts.put(topic, count);
+    }
+    if (partition >= count) {
+      throw badValue(
+          "partition",
+          String.valueOf(partition),
+          topic,
+          "topic '"
+              + topic
+              + "' has "
+              + count
+              + " partitions (0.."
+              + (count - 1)
+              + "); use a value in that range or leave it null");
+    }
+  }
+
+  private static TesseraException badValue(String column, String value, String topic, String fix) {
+    return new TesseraException(
+        TesseraError.SCHEMA_MISMATCH,
+        "Column '"
+            + column
+            + "' has value "
+            + value
+            + " in a row for topic '"
+            + topic
+            + "', which Kafka cannot take: "
+            + fix);
   }
 
   /** The field's bytes, never a view into the reused row. */
@@ -128,10 +222,13 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public KafkaCommitMessage commit() {
-    try {
-      producer.flush();
-    } catch (KafkaException e) {
-      throw failed("Flushing records failed", e);
+    if (lease != null) {
+      try {
+        lease.producer().flush();
+      } catch (KafkaException e) {
+        failure.compareAndSet(null, e);
+        throw failed("Flushing records failed", e);
+      }
     }
     checkFailure();
     return new KafkaCommitMessage(partitionId, records, bytes);
@@ -139,17 +236,33 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void abort() {
-    producer.close(Duration.ZERO);
+    release();
   }
 
   @Override
   public void close() {
-    producer.close(Duration.ofSeconds(30));
+    release();
+  }
+
+  /** Returns the producer to the pool; one that failed a send of this task is retired. */
+  private void release() {
+    if (lease != null) {
+      retries += lease.claimRetries();
+      lease.release(failure.get() != null);
+    }
   }
 
   @Override
   public CustomTaskMetric[] currentMetricsValues() {
-    return TesseraMetrics.taskMetrics(records, bytes);
+    if (lease != null) {
+      retries += lease.claimRetries();
+    }
+    return new CustomTaskMetric[] {
+      TesseraMetrics.value(TesseraMetrics.ROWS_WRITTEN, records),
+      TesseraMetrics.value(TesseraMetrics.BYTES_WRITTEN, bytes),
+      TesseraMetrics.value(TesseraMetrics.RECORDS_RETRIED, retries),
+      TesseraMetrics.value(TesseraMetrics.SEND_ERRORS, sendErrors.get())
+    };
   }
 
   private void checkFailure() {
@@ -169,8 +282,23 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
             + servers
             + "): "
             + Redaction.redactText(e.toString(), secrets)
-            + "; check the brokers and topic, or raise kafka.max.block.ms /"
-            + " kafka.delivery.timeout.ms",
+            + "; "
+            + advice(e),
         Redaction.redactThrowable(e, secrets));
+  }
+
+  private static String advice(Exception e) {
+    if (e instanceof RecordTooLargeException) {
+      return "the record is larger than kafka.max.request.size or the topic's max.message.bytes:"
+          + " make the value smaller or raise both";
+    }
+    if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return "check that the brokers are reachable and the topic exists, or raise"
+          + " kafka.max.block.ms / kafka.delivery.timeout.ms";
+    }
+    if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
+      return "check the kafka.security.* / kafka.sasl.* settings and the topic's ACLs";
+    }
+    return "check the brokers and the topic";
   }
 }

@@ -25,15 +25,45 @@ public class KafkaTable implements SupportsWrite {
   private final String name;
   private final String topic;
   private final Map<String, String> options;
+  private final Map<String, String> properties;
+  private final boolean catalogTable;
 
   /**
-   * @param topic the table's topic, or null when each row names its topic
-   * @param options catalog or provider options (write options are laid over them per write)
+   * A catalog table: one topic, every row goes to it.
+   *
+   * @param options catalog options (write options are laid over them per write)
+   * @param properties what DESCRIBE shows: partitions, replication, non-default topic settings
+   */
+  KafkaTable(
+      String name, String topic, Map<String, String> options, Map<String, String> properties) {
+    this.name = name;
+    this.topic = topic;
+    this.options = options;
+    this.properties = Map.copyOf(properties);
+    this.catalogTable = true;
+  }
+
+  /**
+   * The provider's table.
+   *
+   * @param topic the {@code topic} option, or null when each row names its topic
    */
   KafkaTable(String name, String topic, Map<String, String> options) {
     this.name = name;
     this.topic = topic;
     this.options = options;
+    this.properties = Map.of();
+    this.catalogTable = false;
+  }
+
+  /** Whether this is a catalog table (one topic) rather than the provider's. */
+  boolean isCatalogTable() {
+    return catalogTable;
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    return properties;
   }
 
   @Override

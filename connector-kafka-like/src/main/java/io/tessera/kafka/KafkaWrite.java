@@ -2,7 +2,10 @@ package io.tessera.kafka;
 
 import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.common.options.ParsedOptions;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.sql.connector.metric.CustomMetric;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.write.BatchWrite;
 import org.apache.spark.sql.connector.write.Write;
 import org.apache.spark.sql.connector.write.streaming.StreamingWrite;
@@ -13,12 +16,20 @@ public class KafkaWrite implements Write {
   private final String topic;
   private final KafkaSchema schema;
   private final ParsedOptions options;
+  private final Map<String, Object> producerConfig;
+  private final AtomicLong commitMillis = new AtomicLong(-1);
 
-  KafkaWrite(String tableName, String topic, KafkaSchema schema, ParsedOptions options) {
+  KafkaWrite(
+      String tableName,
+      String topic,
+      KafkaSchema schema,
+      ParsedOptions options,
+      Map<String, Object> producerConfig) {
     this.tableName = tableName;
     this.topic = topic;
     this.schema = schema;
     this.options = options;
+    this.producerConfig = producerConfig;
   }
 
   /** Shown in EXPLAIN and the Spark UI; secrets (e.g. kafka.sasl.jaas.config) are redacted. */
@@ -34,13 +45,12 @@ public class KafkaWrite implements Write {
   }
 
   KafkaWriterFactory factory() {
-    return new KafkaWriterFactory(
-        topic, schema, KafkaWriteOptions.producerConfig(options), options.secretValues());
+    return new KafkaWriterFactory(topic, schema, producerConfig, options.secretValues());
   }
 
   @Override
   public BatchWrite toBatch() {
-    return new KafkaBatchWrite(tableName, factory());
+    return new KafkaBatchWrite(tableName, factory(), commitMillis);
   }
 
   @Override
@@ -50,7 +60,13 @@ public class KafkaWrite implements Write {
 
   @Override
   public CustomMetric[] supportedCustomMetrics() {
-    return TesseraMetrics.supported();
+    return TesseraMetrics.supportedWithSendMetrics();
+  }
+
+  @Override
+  public CustomTaskMetric[] reportDriverMetrics() {
+    long ms = commitMillis.get();
+    return ms < 0 ? new CustomTaskMetric[0] : TesseraMetrics.driverMetrics(ms);
   }
 
   @Override

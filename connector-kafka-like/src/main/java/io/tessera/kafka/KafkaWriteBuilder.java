@@ -8,14 +8,20 @@ import org.apache.spark.sql.connector.write.LogicalWriteInfo;
 import org.apache.spark.sql.connector.write.SupportsTruncate;
 import org.apache.spark.sql.connector.write.Write;
 import org.apache.spark.sql.connector.write.WriteBuilder;
+import org.apache.spark.sql.internal.connector.SupportsStreamingUpdateAsAppend;
 
 /**
  * Decides a Kafka write once: options (write option over table/catalog option), the input schema,
  * and what truncate means. A topic cannot be emptied atomically, so truncate (INSERT OVERWRITE,
  * SaveMode.Overwrite, streaming complete mode) is refused unless {@code allowTruncateAsNoop} says
- * to treat it as an append.
+ * to treat it as an append. Streaming update mode is an append: each updated row is sent as a
+ * record (with a key, compacted topics keep the latest one per key).
+ *
+ * <p>Routing: a catalog table is one topic, so a {@code topic} column is refused (a mirror job that
+ * passes a source's {@code topic} through must not write back into the source). With the provider,
+ * the {@code topic} option and a {@code topic} column are alternatives; both together are refused.
  */
-public class KafkaWriteBuilder implements SupportsTruncate {
+public class KafkaWriteBuilder implements SupportsTruncate, SupportsStreamingUpdateAsAppend {
   private final KafkaTable table;
   private final LogicalWriteInfo info;
   private boolean truncate;
@@ -58,16 +64,50 @@ public class KafkaWriteBuilder implements SupportsTruncate {
           "transactional exactly-once delivery is not available yet; use the default"
               + " delivery=at-least-once");
     }
-    String topic = table.topic() != null ? table.topic() : options.get(KafkaWriteOptions.TOPIC);
+    KafkaSchema schema = KafkaSchema.of(info.schema());
+    String topic;
+    if (table.isCatalogTable()) {
+      topic = table.topic();
+      if (schema.topic >= 0) {
+        throw TesseraErrors.schemaMismatch(
+            "Column 'topic' cannot be written to table "
+                + table.name()
+                + ": every row of it goes to topic '"
+                + topic
+                + "'. Drop the column (e.g. df.drop(\"topic\")), or write to each topic's own"
+                + " table; a column passed through from a Kafka source would otherwise name the"
+                + " source topic");
+      }
+      if (options.isSet(KafkaWriteOptions.TOPIC)) {
+        throw TesseraErrors.invalidOptionValue(
+            KafkaWriteOptions.TOPIC.name(),
+            "'" + options.get(KafkaWriteOptions.TOPIC) + "'",
+            "no value: table " + table.name() + " is topic '" + topic + "'; remove the option");
+      }
+    } else {
+      topic = options.get(KafkaWriteOptions.TOPIC);
+      if (topic != null && schema.topic >= 0) {
+        throw TesseraErrors.schemaMismatch(
+            "Option 'topic' ('"
+                + topic
+                + "') and column 'topic' are both given, so it is unclear where each row goes."
+                + " Drop the column to send every row to '"
+                + topic
+                + "', or remove the option to route each row by its 'topic' column");
+      }
+      if (topic == null && schema.topic < 0) {
+        throw TesseraErrors.schemaMismatch(
+            "tessera-kafka does not know which topic to write to: set option 'topic' or add a"
+                + " 'topic' column");
+      }
+    }
     if (topic != null) {
       KafkaSchema.validateTopicName(topic, "Topic");
     }
-    KafkaSchema schema = KafkaSchema.of(info.schema());
-    if (topic == null && schema.topic < 0) {
-      throw TesseraErrors.schemaMismatch(
-          "tessera-kafka does not know which topic to write to: set option 'topic' or add a"
-              + " 'topic' column");
+    Map<String, Object> producerConfig = KafkaWriteOptions.producerConfig(options);
+    if (!table.isCatalogTable() && topic != null) {
+      new KafkaAdmin(options).requireTopic(topic, producerConfig);
     }
-    return new KafkaWrite(table.name(), topic, schema, options);
+    return new KafkaWrite(table.name(), topic, schema, options, producerConfig);
   }
 }

@@ -1,14 +1,10 @@
 package io.tessera.kafka;
 
-import io.tessera.common.errors.TesseraError;
-import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.OptionSet;
 import io.tessera.common.options.OptionSpec;
 import io.tessera.common.options.ParsedOptions;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Every option of tessera-kafka, declared once. Producer settings pass through under the {@code
@@ -34,8 +30,8 @@ public final class KafkaWriteOptions {
       OptionSpec.string(
           "topic",
           null,
-          "topic for rows without a topic column value (provider only; a catalog table is its"
-              + " topic)");
+          "provider only: the topic of every row; the alternative to a 'topic' column (not both)."
+              + " A catalog table is its topic");
   public static final OptionSpec<Delivery> DELIVERY =
       OptionSpec.choice(
           "delivery",
@@ -50,11 +46,21 @@ public final class KafkaWriteOptions {
           "accept truncate/overwrite/complete mode as a plain append (a topic cannot be emptied"
               + " atomically)");
 
+  public static final OptionSpec<Boolean> ALLOW_DROP_TOPIC =
+      OptionSpec.bool(
+          "allowDropTopic",
+          false,
+          "catalog only: let DROP TABLE delete the topic and all its records (refused otherwise)");
+
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-kafka")
-          .add(BOOTSTRAP_SERVERS, TOPIC, DELIVERY, ALLOW_TRUNCATE_AS_NOOP)
+          .add(BOOTSTRAP_SERVERS, TOPIC, DELIVERY, ALLOW_TRUNCATE_AS_NOOP, ALLOW_DROP_TOPIC)
           .passThroughPrefix(
-              PRODUCER_PREFIX, "any Kafka producer setting, e.g. kafka.linger.ms, kafka.acks")
+              PRODUCER_PREFIX,
+              "a Kafka producer (or, for the catalog, admin) setting under its exact name, e.g."
+                  + " kafka.linger.ms, kafka.compression.type; checked on the driver, and settings"
+                  + " that would void the guarantee (acks, enable.idempotence, retries=0,"
+                  + " transactional.id, serializers) are refused")
           .ignore("checkpointLocation", "path")
           .build();
 
@@ -71,22 +77,11 @@ public final class KafkaWriteOptions {
           ProducerConfig.BUFFER_MEMORY_CONFIG, "67108864",
           ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
 
-  /** The producer configuration: Tessera defaults, then the user's {@code kafka.*} settings. */
+  /**
+   * The producer configuration: Tessera defaults, then the user's {@code kafka.*} settings, checked
+   * by {@link ProducerSettings}.
+   */
   static Map<String, Object> producerConfig(ParsedOptions options) {
-    Map<String, Object> config = new LinkedHashMap<>(PRODUCER_DEFAULTS);
-    config.putAll(options.withPrefix(PRODUCER_PREFIX));
-    if (!config.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
-      String servers = options.get(BOOTSTRAP_SERVERS);
-      if (servers == null) {
-        throw new TesseraException(
-            TesseraError.MISSING_OPTION,
-            "tessera-kafka needs the brokers: set option 'bootstrap.servers' (or"
-                + " 'kafka.bootstrap.servers') to host:port[,host:port]");
-      }
-      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    }
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    return config;
+    return ProducerSettings.build(options);
   }
 }

@@ -45,12 +45,19 @@ class KafkaSchemaTest {
   void producerConfigLayersUserSettingsOverDefaults() {
     var parsed =
         KafkaWriteOptions.OPTIONS.parse(
-            Map.of("bootstrap.servers", "h:1", "kafka.linger.ms", "0", "kafka.acks", "1"));
+            Map.of(
+                "bootstrap.servers",
+                "h:1",
+                "kafka.linger.ms",
+                "0",
+                "kafka.compression.type",
+                "zstd"));
     Map<String, Object> config = KafkaWriteOptions.producerConfig(parsed);
     assertThat(config)
         .containsEntry("bootstrap.servers", "h:1")
         .containsEntry("linger.ms", "0")
-        .containsEntry("acks", "1")
+        .containsEntry("compression.type", "zstd")
+        .containsEntry("acks", "all")
         .containsEntry("enable.idempotence", "true")
         .containsEntry("batch.size", "262144");
     assertThatThrownBy(

@@ -15,12 +15,25 @@ public final class TesseraMetrics {
   public static final String ROWS_WRITTEN = "tesseraRowsWritten";
   public static final String BYTES_WRITTEN = "tesseraBytesWritten";
   public static final String COMMIT_DURATION_MS = "tesseraCommitDurationMs";
+  public static final String RECORDS_RETRIED = "tesseraRecordsRetried";
+  public static final String SEND_ERRORS = "tesseraSendErrors";
 
   private TesseraMetrics() {}
 
   /** What a {@code Write.supportedCustomMetrics()} returns. */
   public static CustomMetric[] supported() {
     return new CustomMetric[] {new RowsWritten(), new BytesWritten(), new CommitDuration()};
+  }
+
+  /** The common metrics plus a message-queue writer's retries and send errors (Kafka). */
+  public static CustomMetric[] supportedWithSendMetrics() {
+    return new CustomMetric[] {
+      new RowsWritten(),
+      new BytesWritten(),
+      new CommitDuration(),
+      new RecordsRetried(),
+      new SendErrors()
+    };
   }
 
   /** What a {@code Write.reportDriverMetrics()} returns after a commit that took {@code ms}. */
@@ -83,6 +96,32 @@ public final class TesseraMetrics {
     @Override
     public String description() {
       return "driver commit time (ms)";
+    }
+  }
+
+  /** Records the producer sent again after a retriable error (Kafka). */
+  public static final class RecordsRetried extends CustomSumMetric {
+    @Override
+    public String name() {
+      return RECORDS_RETRIED;
+    }
+
+    @Override
+    public String description() {
+      return "records retried by the producer";
+    }
+  }
+
+  /** Records whose send failed for good (each fails its task). */
+  public static final class SendErrors extends CustomSumMetric {
+    @Override
+    public String name() {
+      return SEND_ERRORS;
+    }
+
+    @Override
+    public String description() {
+      return "records that failed to send";
     }
   }
 }

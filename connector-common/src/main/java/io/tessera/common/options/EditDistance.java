@@ -1,10 +1,10 @@
 package io.tessera.common.options;
 
 /** Levenshtein distance, for "did you mean" hints. */
-final class EditDistance {
+public final class EditDistance {
   private EditDistance() {}
 
-  static int between(String a, String b) {
+  public static int between(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {
@@ -21,5 +21,23 @@ final class EditDistance {
       cur = t;
     }
     return prev[b.length()];
+  }
+
+  /**
+   * The candidate closest to {@code key} (case-insensitively), or null when none is within a third
+   * of the key's length (at least 2 edits).
+   */
+  public static String nearest(String key, Iterable<String> candidates) {
+    String lower = key.toLowerCase(java.util.Locale.ROOT);
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String c : candidates) {
+      int d = between(lower, c.toLowerCase(java.util.Locale.ROOT));
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = c;
+      }
+    }
+    return bestDistance <= Math.max(2, key.length() / 3) ? best : null;
   }
 }

@@ -22,7 +22,9 @@ public final class Redaction {
   private static final Pattern SECRET_KEY =
       Pattern.compile(
           "(?i).*(password|passwd|pwd|secret|token|credential|access[._-]?key|private[._-]?key"
-              + "|sasl[.]jaas[.]config|ssl[.]key|keystore[.]key|apikey|api[._-]key).*");
+              + "|sasl[.]jaas[.]config|user[._-]?info|apikey|api[._-]key).*"
+              // Kafka's PEM key settings (ssl.keystore.key), but not ssl.keystore.location/type
+              + "|(?i).*ssl[.](keystore[.])?key");
 
   /** {@code key=value} pairs inside URLs and connection strings whose key looks secret. */
   private static final Pattern SECRET_PAIR =

@@ -14,6 +14,14 @@ class RedactionTest {
     assertThat(Redaction.isSecretKey("kafka.sasl.jaas.config")).isTrue();
     assertThat(Redaction.isSecretKey("fs.s3a.access.key")).isTrue();
     assertThat(Redaction.isSecretKey("ssl.key.password")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.ssl.keystore.key")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.basic.auth.user.info")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.sasl.oauthbearer.token.endpoint.url")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.client.secret")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.ssl.keystore.location")).isFalse();
+    assertThat(Redaction.isSecretKey("kafka.ssl.truststore.location")).isFalse();
+    assertThat(Redaction.isSecretKey("kafka.ssl.keystore.type")).isFalse();
+    assertThat(Redaction.isSecretKey("kafka.sasl.mechanism")).isFalse();
     assertThat(Redaction.isSecretKey("user")).isFalse();
     assertThat(Redaction.isSecretKey("batchSize")).isFalse();
   }

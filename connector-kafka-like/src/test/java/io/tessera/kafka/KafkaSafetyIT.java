@@ -121,6 +121,13 @@ class KafkaSafetyIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> !topicListed(topic));
   }
 
+  @Test
+  void readingAKafkaTableFailsWithSparksError() {
+    String topic = broker.newTopic("writeonly", 1);
+    assertThatThrownBy(() -> spark.table(table(topic)).collectAsList())
+        .hasMessageContaining("does not support batch scan");
+  }
+
   // ---- item 2: routing --------------------------------------------------------------------
 
   @Test

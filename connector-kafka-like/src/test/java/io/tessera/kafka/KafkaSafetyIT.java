@@ -528,6 +528,63 @@ class KafkaSafetyIT {
     assertThat(values(topic)).isEqualTo(expected.stream().sorted().toList());
   }
 
+  static volatile KafkaBroker brokerToStop;
+
+  @Test
+  void aBrokerStoppedMidWriteFailsTheJobAndLeavesAnUnbrokenPrefix() throws Exception {
+    KafkaBroker own = KafkaBroker.startPrivate();
+    KafkaBroker restarted = null;
+    try {
+      String topic = own.newTopic("stopped", 1);
+      brokerToStop = own;
+      spark
+          .udf()
+          .register(
+              "stop_broker_at",
+              (org.apache.spark.sql.api.java.UDF2<Long, Long, Long>)
+                  (id, at) -> {
+                    if (id.equals(at) && org.apache.spark.TaskContext.get().attemptNumber() == 0) {
+                      new Thread(() -> brokerToStop.stop(), "stop-broker").start();
+                    }
+                    return id;
+                  },
+              org.apache.spark.sql.types.DataTypes.LongType);
+      Dataset<Row> df =
+          spark
+              .range(0, 200_000, 1, 1)
+              .selectExpr("cast(stop_broker_at(id, 100000L) as string) as value");
+      assertThatThrownBy(
+              () ->
+                  df.write()
+                      .format("tessera-kafka")
+                      .option("kafka.bootstrap.servers", own.bootstrapServers())
+                      .option("topic", topic)
+                      .option("kafka.linger.ms", "0")
+                      .option("kafka.request.timeout.ms", "1000")
+                      .option("kafka.delivery.timeout.ms", "4000")
+                      .option("kafka.max.block.ms", "3000")
+                      .mode("append")
+                      .save())
+          .hasStackTraceContaining("[SEND_FAILED]");
+      restarted = own.restart();
+      List<Long> sent =
+          restarted.readAll(topic, "read_uncommitted").stream()
+              .map(r -> Long.parseLong(new String(r.value(), UTF_8)))
+              .sorted()
+              .toList();
+      System.out.println("broker stopped mid-write: " + sent.size() + " records kept");
+      // One partition, an idempotent producer: what Kafka kept is the first k rows, each once,
+      // with no gap; the second attempt (broker down) sent nothing.
+      assertThat(sent).isNotEmpty().hasSizeLessThan(200_000);
+      assertThat(sent).isEqualTo(LongStream.range(0, sent.size()).boxed().toList());
+    } finally {
+      if (restarted != null) {
+        restarted.stop();
+      }
+      own.stop();
+    }
+  }
+
   @Test
   void aFailedSendIsCountedAsASendError() throws Exception {
     String topic = broker.newTopic("senderr", 1);

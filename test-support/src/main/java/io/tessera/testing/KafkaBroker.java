@@ -40,10 +40,13 @@ public final class KafkaBroker {
   private final KafkaRaftServer server;
   private final String bootstrapServers;
   private final Admin admin;
+  private final Properties props;
+  private boolean stopped;
 
-  private KafkaBroker(KafkaRaftServer server, String bootstrapServers) {
+  private KafkaBroker(KafkaRaftServer server, String bootstrapServers, Properties props) {
     this.server = server;
     this.bootstrapServers = bootstrapServers;
+    this.props = props;
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     this.admin = Admin.create(p);
@@ -101,7 +104,7 @@ public final class KafkaBroker {
       KafkaRaftServer server =
           new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
-      return new KafkaBroker(server, "127.0.0.1:" + brokerPort);
+      return new KafkaBroker(server, "127.0.0.1:" + brokerPort, props);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -114,10 +117,31 @@ public final class KafkaBroker {
     }
   }
 
-  private synchronized void stop() {
+  /**
+   * A broker of its own (not the shared one), for tests that stop it; the caller stops it. Its
+   * storage and ports stay the same across {@link #restart()}.
+   */
+  public static KafkaBroker startPrivate() {
+    return start();
+  }
+
+  /** Stops this broker (a controlled shutdown: its logs are flushed). Idempotent. */
+  public synchronized void stop() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
     admin.close(Duration.ofSeconds(5));
     server.shutdown();
     server.awaitShutdown();
+  }
+
+  /** Starts a stopped broker again on the same storage and ports; returns the running broker. */
+  public KafkaBroker restart() {
+    stop();
+    KafkaRaftServer again = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+    again.startup();
+    return new KafkaBroker(again, bootstrapServers, props);
   }
 
   public String bootstrapServers() {

@@ -105,11 +105,43 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
           TesseraError.INVALID_IDENTIFIER,
           "tessera-file namespaces have exactly one part (a folder), got " + String.join(".", ns));
     }
-    return new Path(warehouse, ns[0]);
+    return new Path(warehouse, folderName("Namespace", ns[0]));
   }
 
   TableLog log(Identifier ident) {
-    return new TableLog(new Path(nsPath(ident.namespace()), ident.name()), conf());
+    return new TableLog(
+        new Path(nsPath(ident.namespace()), folderName("Table name", ident.name())), conf());
+  }
+
+  /**
+   * {@code name} when it is safe as one folder below the warehouse; refused when it could name
+   * another folder ({@code ..}, a path separator, a scheme or drive colon) or none.
+   */
+  static String folderName(String what, String name) {
+    String problem = null;
+    if (name.isEmpty() || name.isBlank()) {
+      problem = "is empty";
+    } else if (name.equals(".") || name.equals("..")) {
+      problem = "would name the warehouse or its parent folder";
+    } else if (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0 || name.indexOf(':') >= 0) {
+      problem = "contains a path separator or ':'";
+    } else if (name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      problem = "contains a control character";
+    } else if (name.startsWith("_") || name.startsWith(".")) {
+      problem = "starts with '_' or '.', which Hadoop and Spark treat as hidden";
+    }
+    if (problem != null) {
+      throw new TesseraException(
+          TesseraError.INVALID_IDENTIFIER,
+          what
+              + " '"
+              + name
+              + "' "
+              + problem
+              + ": a tessera-file namespace or table is one folder inside the warehouse. Use"
+              + " letters, digits, '-' and '_' (not first), e.g. sales_2024");
+    }
+    return name;
   }
 
   // ---- namespaces ---------------------------------------------------------------------------

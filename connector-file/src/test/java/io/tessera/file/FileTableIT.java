@@ -2,6 +2,7 @@ package io.tessera.file;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.FaultInjection;
 import io.tessera.testing.Names;
@@ -19,6 +20,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -174,6 +176,39 @@ class FileTableIT {
           .filter(p -> !p.startsWith("_tessera") && !p.contains("/.") && !p.startsWith("."))
           .sorted()
           .toList();
+    }
+  }
+
+  @Test
+  void namespaceAndTableNamesCannotEscapeTheWarehouse() throws Exception {
+    // A file next to the warehouse, in its parent folder: no statement below may delete it.
+    java.nio.file.Path sentinel = warehouse.getParent().resolve(Names.unique("sentinel"));
+    java.nio.file.Files.writeString(sentinel, "keep");
+    java.nio.file.Files.writeString(warehouse.resolve("keep.txt"), "keep");
+    List<String> statements =
+        List.of(
+            "DROP NAMESPACE " + catalog + ".`..` CASCADE",
+            "DROP NAMESPACE " + catalog + ".`.` CASCADE",
+            "CREATE NAMESPACE " + catalog + ".`a/b`",
+            "CREATE NAMESPACE " + catalog + ".`c:d`",
+            "CREATE NAMESPACE " + catalog + ".``",
+            "CREATE TABLE " + catalog + ".db.`..` (id BIGINT) USING parquet",
+            "CREATE TABLE " + catalog + ".db.`x\\\\y` (id BIGINT) USING parquet",
+            "CREATE TABLE " + catalog + ".db.`_tessera` (id BIGINT) USING parquet",
+            "DROP TABLE " + catalog + ".db.`..`",
+            "SHOW TABLES IN " + catalog + ".`..`");
+    for (String sql : statements) {
+      assertThatThrownBy(() -> spark.sql(sql).collectAsList())
+          .as(sql)
+          .hasMessageContaining("[INVALID_IDENTIFIER]")
+          .hasMessageContaining("one folder inside the warehouse");
+    }
+    assertThat(java.nio.file.Files.readString(sentinel)).isEqualTo("keep");
+    assertThat(java.nio.file.Files.readString(warehouse.resolve("keep.txt"))).isEqualTo("keep");
+    assertThat(java.nio.file.Files.isDirectory(warehouse.resolve("db"))).isTrue();
+    try (var files = java.nio.file.Files.list(warehouse)) {
+      assertThat(files.map(f -> f.getFileName().toString()).sorted().toList())
+          .containsExactly("db", "keep.txt");
     }
   }
 }

@@ -26,6 +26,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * call: these are rare, and a catalog must not keep connections open between queries.
  */
 final class KafkaAdmin {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaAdmin.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
   private final Map<String, Object> config;
@@ -145,31 +146,56 @@ final class KafkaAdmin {
   }
 
   /**
-   * Fails on the driver when {@code topic} does not exist and the brokers would not create it on
-   * first use, instead of every task waiting {@code max.block.ms} for its metadata. Waits at most
+   * Fails on the driver when {@code topic} certainly does not exist and the brokers certainly do
+   * not create topics on first use, instead of every task waiting {@code max.block.ms} for
+   * metadata. Best effort: when the driver cannot tell (brokers unreachable from the driver, no
+   * DESCRIBE or DESCRIBE_CONFIGS rights), it logs a warning and lets the tasks try. Waits at most
    * the producer's {@code max.block.ms}.
    */
   void requireTopic(String topic, Map<String, Object> producerConfig) {
     Object block = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
-    int timeout =
-        (int)
-            Math.min(
-                timeoutMs(), block == null ? 60_000L : Long.parseLong(block.toString().trim()));
-    String what = "Checking topic '" + topic + "'";
+    int timeout;
+    try {
+      timeout =
+          (int)
+              Math.min(
+                  timeoutMs(), block == null ? 60_000L : Long.parseLong(block.toString().trim()));
+    } catch (NumberFormatException e) {
+      timeout = 60_000;
+    }
+    final int bounded = timeout;
     try {
       call(
           a ->
-              a.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(timeout))
+              a.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(bounded))
                   .allTopicNames()
                   .get(),
-          timeout);
+          bounded);
       return;
     } catch (Failure f) {
       if (!(f.getCause() instanceof UnknownTopicOrPartitionException)) {
-        throw describe(what, f.getCause(), timeout);
+        LOG.warn(
+            "tessera-kafka: could not check topic '{}' on brokers {} from the driver ({}); the"
+                + " tasks will try to write to it",
+            topic,
+            servers,
+            Redaction.redactText(String.valueOf(f.getCause()), secrets));
+        return;
       }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "tessera-kafka: could not check topic '{}' from the driver: {}",
+          topic,
+          Redaction.redactText(String.valueOf(e.getMessage()), secrets));
+      return;
     }
-    if (brokersCreateTopics(timeout)) {
+    Boolean autoCreate = brokersCreateTopics(bounded);
+    if (autoCreate == null || autoCreate) {
+      LOG.warn(
+          "tessera-kafka: topic '{}' does not exist on brokers {}; writing relies on the brokers"
+              + " creating it on first use",
+          topic,
+          servers);
       return;
     }
     throw new TesseraException(
@@ -185,15 +211,15 @@ final class KafkaAdmin {
             + " the name");
   }
 
-  /** Whether a broker has {@code auto.create.topics.enable=true}; false when unknown. */
-  private boolean brokersCreateTopics(int timeout) {
+  /** A broker's {@code auto.create.topics.enable}; null when the driver cannot tell. */
+  private Boolean brokersCreateTopics(int timeout) {
     try {
       return call(
           a -> {
             var nodes =
                 a.describeCluster(new DescribeClusterOptions().timeoutMs(timeout)).nodes().get();
             if (nodes.isEmpty()) {
-              return false;
+              return null;
             }
             ConfigResource broker =
                 new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
@@ -203,11 +229,11 @@ final class KafkaAdmin {
                     .get()
                     .get(broker)
                     .get("auto.create.topics.enable");
-            return e != null && "true".equalsIgnoreCase(e.value());
+            return e == null || e.value() == null ? null : Boolean.valueOf(e.value().trim());
           },
           timeout);
-    } catch (Failure f) {
-      return false;
+    } catch (Failure | RuntimeException f) {
+      return null;
     }
   }
 

@@ -22,11 +22,14 @@ final class KafkaBatchWrite implements BatchWrite {
   private final String tableName;
   private final KafkaWriterFactory factory;
   private final AtomicLong commitMillis;
+  private final AtomicLong retries;
 
-  KafkaBatchWrite(String tableName, KafkaWriterFactory factory, AtomicLong commitMillis) {
+  KafkaBatchWrite(
+      String tableName, KafkaWriterFactory factory, AtomicLong commitMillis, AtomicLong retries) {
     this.tableName = tableName;
     this.factory = factory;
     this.commitMillis = commitMillis;
+    this.retries = retries;
   }
 
   @Override
@@ -39,6 +42,7 @@ final class KafkaBatchWrite implements BatchWrite {
     // Every record was acknowledged before its task succeeded: the commit only reports.
     long start = System.nanoTime();
     LOG.info("tessera-kafka: {} records acknowledged for {}", records(messages), tableName);
+    retries.set(retries(messages));
     commitMillis.set((System.nanoTime() - start) / 1_000_000L);
   }
 
@@ -50,6 +54,13 @@ final class KafkaBatchWrite implements BatchWrite {
             + " (delivery=at-least-once)",
         tableName,
         records(messages));
+  }
+
+  static long retries(WriterCommitMessage[] messages) {
+    return Arrays.stream(messages)
+        .filter(Objects::nonNull)
+        .mapToLong(m -> ((KafkaCommitMessage) m).retries())
+        .sum();
   }
 
   static long records(WriterCommitMessage[] messages) {

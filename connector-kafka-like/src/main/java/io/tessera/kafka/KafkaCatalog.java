@@ -55,12 +55,24 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * and Spark's fallback (drop, then create) would delete the topic and its records.
  */
 public class KafkaCatalog implements StagingTableCatalog {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaCatalog.class);
   private static final String PARTITIONS = "partitions";
   private static final String REPLICATION = "replication";
   private static final String TOPIC_CONFIG_PREFIX = "config.";
 
   /** Table properties Spark adds on its own: accepted and not kept. */
-  private static final Set<String> SPARK_PROPERTIES = Set.of(TableCatalog.PROP_OWNER);
+  private static final Set<String> SPARK_PROPERTIES =
+      Set.of(
+          TableCatalog.PROP_OWNER,
+          TableCatalog.PROP_PROVIDER,
+          TableCatalog.PROP_COMMENT,
+          TableCatalog.PROP_EXTERNAL,
+          TableCatalog.PROP_IS_MANAGED_LOCATION,
+          TableCatalog.PROP_COLLATION,
+          TableCatalog.PROP_TABLE_TYPE);
+
+  /** Spark's prefix for {@code OPTIONS (...)} of CREATE TABLE: accepted and not kept. */
+  private static final String SPARK_OPTION_PREFIX = TableCatalog.OPTION_PREFIX;
 
   /** Every topic-level setting Kafka knows, for {@code config.*} table properties. */
   private static final Set<String> TOPIC_CONFIGS = topicConfigNames();
@@ -129,14 +141,19 @@ public class KafkaCatalog implements StagingTableCatalog {
         REPLICATION,
         String.valueOf(partitions.isEmpty() ? 0 : partitions.get(0).replicas().size()));
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    Config config =
-        admin.run(
-            "Reading the settings of topic '" + topic + "'",
-            a -> a.describeConfigs(List.of(resource)).all().get().get(resource));
-    for (ConfigEntry e : config.entries()) {
-      if (e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !e.isSensitive()) {
-        properties.put(TOPIC_CONFIG_PREFIX + e.name(), e.value());
+    try {
+      Config config =
+          admin.call(a -> a.describeConfigs(List.of(resource)).all().get().get(resource));
+      for (ConfigEntry e : config.entries()) {
+        if (e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !e.isSensitive()) {
+          properties.put(TOPIC_CONFIG_PREFIX + e.name(), e.value());
+        }
       }
+    } catch (KafkaAdmin.Failure f) {
+      // Writing needs only WRITE/DESCRIBE on the topic, not DESCRIBE_CONFIGS (and some
+      // Kafka-compatible brokers do not answer it): the table loads without its settings.
+      LOG.debug(
+          "tessera-kafka: settings of topic {} not shown: {}", topic, f.getCause().toString());
     }
     return new KafkaTable(name + "." + topic, topic, options, properties);
   }
@@ -172,14 +189,21 @@ public class KafkaCatalog implements StagingTableCatalog {
     props.forEach(
         (k, v) -> {
           if (k.startsWith(TOPIC_CONFIG_PREFIX)) {
-            String setting = k.substring(TOPIC_CONFIG_PREFIX.length());
-            if (!TOPIC_CONFIGS.contains(setting)) {
-              throw unknownProperty(k, EditDistance.nearest(setting, TOPIC_CONFIGS), true);
-            }
-            configs.put(setting, v);
+            // The broker decides which topic settings exist (brokers of other vendors and newer
+            // versions have their own); a refusal gets a nearest-name hint below.
+            configs.put(k.substring(TOPIC_CONFIG_PREFIX.length()), v);
+          } else if (k.equals(TableCatalog.PROP_LOCATION)) {
+            throw new TesseraException(
+                TesseraError.INVALID_OPTION_VALUE,
+                "Table property 'location' = '"
+                    + v
+                    + "' cannot apply to Kafka topic '"
+                    + topicName
+                    + "': a topic lives on the brokers. Remove LOCATION. Nothing was created");
           } else if (!k.equals(PARTITIONS)
               && !k.equals(REPLICATION)
-              && !SPARK_PROPERTIES.contains(k)) {
+              && !SPARK_PROPERTIES.contains(k)
+              && !k.startsWith(SPARK_OPTION_PREFIX)) {
             throw unknownProperty(
                 k, EditDistance.nearest(k, List.of(PARTITIONS, REPLICATION)), false);
           }
@@ -207,6 +231,21 @@ public class KafkaCatalog implements StagingTableCatalog {
         throw invalidProperty(PARTITIONS, props.get(PARTITIONS), cause, "use a positive number");
       }
       if (cause instanceof InvalidConfigurationException) {
+        StringBuilder hints = new StringBuilder();
+        for (String setting : configs.keySet()) {
+          String nearest =
+              TOPIC_CONFIGS.contains(setting) ? null : EditDistance.nearest(setting, TOPIC_CONFIGS);
+          if (nearest != null) {
+            hints
+                .append("; for '")
+                .append(TOPIC_CONFIG_PREFIX)
+                .append(setting)
+                .append("' did you mean '")
+                .append(TOPIC_CONFIG_PREFIX)
+                .append(nearest)
+                .append("'?");
+          }
+        }
         throw new TesseraException(
             TesseraError.INVALID_OPTION_VALUE,
             "Kafka refused the topic settings "
@@ -217,15 +256,26 @@ public class KafkaCatalog implements StagingTableCatalog {
                 + topicName
                 + ": "
                 + cause.getMessage()
-                + "; fix the config.* table properties",
+                + hints
+                + "; fix the config.* table properties. Nothing was created",
             cause);
       }
       throw admin.describe("Creating topic '" + topicName + "'", cause);
     }
-    waitForLeaders(topicName);
     try {
+      waitForLeaders(topicName);
       return loadTable(ident);
-    } catch (NoSuchTableException e) {
+    } catch (NoSuchTableException | RuntimeException e) {
+      // The topic is ours and unusable (no leaders, or it cannot be described): remove it, so
+      // that a retry of the CREATE does not meet "already exists".
+      try {
+        deleteCreatedTopic(topicName);
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
       throw new IllegalStateException("Topic " + topicName + " vanished right after creation", e);
     }
   }

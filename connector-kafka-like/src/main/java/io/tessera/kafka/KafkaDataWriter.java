@@ -47,7 +47,6 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   private ProducerPool.Lease lease;
   private long records;
   private long bytes;
-  private long retries;
 
   KafkaDataWriter(
       int partitionId,
@@ -231,7 +230,8 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
       }
     }
     checkFailure();
-    return new KafkaCommitMessage(partitionId, records, bytes);
+    return new KafkaCommitMessage(
+        partitionId, records, bytes, lease == null ? 0 : lease.claimRetries());
   }
 
   @Override
@@ -247,28 +247,25 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   /** Returns the producer to the pool; one that failed a send of this task is retired. */
   private void release() {
     if (lease != null) {
-      retries += lease.claimRetries();
       lease.release(failure.get() != null);
     }
   }
 
   @Override
   public CustomTaskMetric[] currentMetricsValues() {
-    if (lease != null) {
-      retries += lease.claimRetries();
-    }
-    return new CustomTaskMetric[] {
-      TesseraMetrics.value(TesseraMetrics.ROWS_WRITTEN, records),
-      TesseraMetrics.value(TesseraMetrics.BYTES_WRITTEN, bytes),
-      TesseraMetrics.value(TesseraMetrics.RECORDS_RETRIED, retries),
-      TesseraMetrics.value(TesseraMetrics.SEND_ERRORS, sendErrors.get())
-    };
+    return TesseraMetrics.taskMetrics(records, bytes);
   }
 
   private void checkFailure() {
     Exception e = failure.get();
     if (e != null) {
-      throw failed("Kafka refused or lost a record", e);
+      throw failed(
+          "Kafka refused or lost "
+              + sendErrors.get()
+              + " of the "
+              + records
+              + " records this task sent",
+          e);
     }
   }
 

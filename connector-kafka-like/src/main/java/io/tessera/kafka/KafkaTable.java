@@ -56,6 +56,26 @@ public class KafkaTable implements SupportsWrite {
     this.catalogTable = false;
   }
 
+  private final java.util.Set<String> checkedTopics =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private Map<String, String> validatedOptions;
+  private Map<String, Object> validatedConfig;
+
+  /** True the first time a write of this table names {@code topic} (its driver check runs). */
+  boolean firstUseOfTopic(String topic) {
+    return checkedTopics.add(topic);
+  }
+
+  /** The producer configuration for these options, validated once per distinct options. */
+  synchronized Map<String, Object> producerConfig(
+      Map<String, String> raw, io.tessera.common.options.ParsedOptions options) {
+    if (!raw.equals(validatedOptions)) {
+      validatedConfig = KafkaWriteOptions.producerConfig(options);
+      validatedOptions = Map.copyOf(raw);
+    }
+    return validatedConfig;
+  }
+
   /** Whether this is a catalog table (one topic) rather than the provider's. */
   boolean isCatalogTable() {
     return catalogTable;

@@ -18,6 +18,7 @@ public class KafkaWrite implements Write {
   private final ParsedOptions options;
   private final Map<String, Object> producerConfig;
   private final AtomicLong commitMillis = new AtomicLong(-1);
+  private final AtomicLong retries = new AtomicLong();
 
   KafkaWrite(
       String tableName,
@@ -50,7 +51,7 @@ public class KafkaWrite implements Write {
 
   @Override
   public BatchWrite toBatch() {
-    return new KafkaBatchWrite(tableName, factory(), commitMillis);
+    return new KafkaBatchWrite(tableName, factory(), commitMillis, retries);
   }
 
   @Override
@@ -60,13 +61,18 @@ public class KafkaWrite implements Write {
 
   @Override
   public CustomMetric[] supportedCustomMetrics() {
-    return TesseraMetrics.supportedWithSendMetrics();
+    return TesseraMetrics.supportedWithRetries();
   }
 
   @Override
   public CustomTaskMetric[] reportDriverMetrics() {
     long ms = commitMillis.get();
-    return ms < 0 ? new CustomTaskMetric[0] : TesseraMetrics.driverMetrics(ms);
+    return ms < 0
+        ? new CustomTaskMetric[0]
+        : new CustomTaskMetric[] {
+          TesseraMetrics.value(TesseraMetrics.COMMIT_DURATION_MS, ms),
+          TesseraMetrics.value(TesseraMetrics.RECORDS_RETRIED, retries.get())
+        };
   }
 
   @Override

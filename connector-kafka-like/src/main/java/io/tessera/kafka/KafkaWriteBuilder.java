@@ -104,8 +104,10 @@ public class KafkaWriteBuilder implements SupportsTruncate, SupportsStreamingUpd
     if (topic != null) {
       KafkaSchema.validateTopicName(topic, "Topic");
     }
-    Map<String, Object> producerConfig = KafkaWriteOptions.producerConfig(options);
-    if (!table.isCatalogTable() && topic != null) {
+    // A streaming query builds its write again for every micro-batch: validate the producer
+    // settings and check the topic once per table and options.
+    Map<String, Object> producerConfig = table.producerConfig(merged, options);
+    if (!table.isCatalogTable() && topic != null && table.firstUseOfTopic(topic)) {
       new KafkaAdmin(options).requireTopic(topic, producerConfig);
     }
     return new KafkaWrite(table.name(), topic, schema, options, producerConfig);

@@ -41,6 +41,8 @@ final class ProducerPool {
             return t;
           });
   private static long created;
+  private static final java.util.concurrent.atomic.AtomicInteger CLOSING =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   static {
     SWEEPER.scheduleWithFixedDelay(ProducerPool::closeIdle, 1, 1, TimeUnit.MINUTES);
@@ -55,13 +57,37 @@ final class ProducerPool {
     String key = key(config);
     synchronized (ProducerPool.class) {
       Entry entry = POOL.get(key);
+      if (entry != null) {
+        entry.leases++;
+        return new Lease(key, entry);
+      }
+    }
+    // Built outside the lock: a producer's constructor may resolve hosts or log in (Kerberos,
+    // OAuth), and other tasks must not wait for that. Two tasks racing here both build one; the
+    // loser closes its own, which never sent anything.
+    KafkaProducer<byte[], byte[]> fresh = new KafkaProducer<>(new HashMap<>(config));
+    synchronized (ProducerPool.class) {
+      Entry entry = POOL.get(key);
       if (entry == null) {
-        entry = new Entry(new KafkaProducer<>(new HashMap<>(config)));
+        entry = new Entry(fresh);
         POOL.put(key, entry);
         created++;
+        fresh = null;
       }
       entry.leases++;
-      return new Lease(key, entry);
+      Lease lease = new Lease(key, entry);
+      if (fresh != null) {
+        fresh.close(Duration.ZERO);
+      }
+      return lease;
+    }
+  }
+
+  /** Waits until every retired or idle producer being closed has closed (for tests). */
+  static void awaitClosing(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (CLOSING.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
     }
   }
 
@@ -111,6 +137,7 @@ final class ProducerPool {
 
     /** Closes without holding the pool's lock: close waits for records still in flight. */
     void closeLater() {
+      CLOSING.incrementAndGet();
       Thread t =
           new Thread(
               () -> {
@@ -118,6 +145,8 @@ final class ProducerPool {
                   producer.close(CLOSE_TIMEOUT);
                 } catch (RuntimeException e) {
                   LOG.warn("tessera-kafka: closing a producer failed: {}", e.toString());
+                } finally {
+                  CLOSING.decrementAndGet();
                 }
               },
               "tessera-kafka-producer-close");

@@ -245,12 +245,10 @@ class KafkaWriteIT {
                     .option("topic", "nowhere")
                     .mode("append")
                     .save())
-        // Checked on the driver before any task, within kafka.max.block.ms.
-        .satisfies(KafkaSafetyIT::thrownOnTheDriver)
-        .hasMessageContaining("[CONNECTION_FAILED]")
-        .hasMessageContaining("cannot reach the Kafka brokers 127.0.0.1:" + closedPort)
-        .hasMessageContaining("within 1500 ms")
-        .hasMessageContaining("kafka.max.block.ms");
+        // The driver's topic check cannot tell (it warns); each task fails after max.block.ms.
+        .hasStackTraceContaining("[SEND_FAILED]")
+        .hasStackTraceContaining("brokers 127.0.0.1:" + closedPort)
+        .hasStackTraceContaining("kafka.max.block.ms");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
   }
 
@@ -357,8 +355,7 @@ class KafkaWriteIT {
     assertThat(metrics)
         .containsEntry(io.tessera.common.metrics.TesseraMetrics.ROWS_WRITTEN, 500L)
         .containsEntry(io.tessera.common.metrics.TesseraMetrics.BYTES_WRITTEN, 7000L)
-        .containsEntry(io.tessera.common.metrics.TesseraMetrics.SEND_ERRORS, 0L)
-        .containsKey(io.tessera.common.metrics.TesseraMetrics.RECORDS_RETRIED)
+        .containsEntry(io.tessera.common.metrics.TesseraMetrics.RECORDS_RETRIED, 0L)
         .containsKey(io.tessera.common.metrics.TesseraMetrics.COMMIT_DURATION_MS);
   }
 

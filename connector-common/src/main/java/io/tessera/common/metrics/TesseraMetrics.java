@@ -16,7 +16,6 @@ public final class TesseraMetrics {
   public static final String BYTES_WRITTEN = "tesseraBytesWritten";
   public static final String COMMIT_DURATION_MS = "tesseraCommitDurationMs";
   public static final String RECORDS_RETRIED = "tesseraRecordsRetried";
-  public static final String SEND_ERRORS = "tesseraSendErrors";
 
   private TesseraMetrics() {}
 
@@ -25,14 +24,10 @@ public final class TesseraMetrics {
     return new CustomMetric[] {new RowsWritten(), new BytesWritten(), new CommitDuration()};
   }
 
-  /** The common metrics plus a message-queue writer's retries and send errors (Kafka). */
-  public static CustomMetric[] supportedWithSendMetrics() {
+  /** The common metrics plus the records a producer retried (Kafka; reported by the driver). */
+  public static CustomMetric[] supportedWithRetries() {
     return new CustomMetric[] {
-      new RowsWritten(),
-      new BytesWritten(),
-      new CommitDuration(),
-      new RecordsRetried(),
-      new SendErrors()
+      new RowsWritten(), new BytesWritten(), new CommitDuration(), new RecordsRetried()
     };
   }
 
@@ -109,19 +104,6 @@ public final class TesseraMetrics {
     @Override
     public String description() {
       return "records retried by the producer";
-    }
-  }
-
-  /** Records whose send failed for good (each fails its task). */
-  public static final class SendErrors extends CustomSumMetric {
-    @Override
-    public String name() {
-      return SEND_ERRORS;
-    }
-
-    @Override
-    public String description() {
-      return "records that failed to send";
     }
   }
 }

@@ -22,9 +22,17 @@ public final class Redaction {
   private static final Pattern SECRET_KEY =
       Pattern.compile(
           "(?i).*(password|passwd|pwd|secret|token|credential|access[._-]?key|private[._-]?key"
-              + "|sasl[.]jaas[.]config|user[._-]?info|apikey|api[._-]key).*"
-              // Kafka's PEM key settings (ssl.keystore.key), but not ssl.keystore.location/type
-              + "|(?i).*ssl[.](keystore[.])?key");
+              + "|sasl[.]jaas[.]config|ssl[.]key|keystore[.]key|user[._-]?info|apikey"
+              + "|api[._-]key).*");
+
+  /**
+   * Keys that match {@link #SECRET_KEY} but name where or what a secret is, not the secret itself
+   * ({@code ssl.keystore.location}, {@code ssl.keystore.type}, a token endpoint URL): users need to
+   * see them when a connection fails.
+   */
+  private static final Pattern NOT_SECRET_KEY =
+      Pattern.compile(
+          "(?i).*[._-](location|type|algorithm|certificate[._]chain|endpoint[._]url|url)");
 
   /** {@code key=value} pairs inside URLs and connection strings whose key looks secret. */
   private static final Pattern SECRET_PAIR =
@@ -45,7 +53,9 @@ public final class Redaction {
   private Redaction() {}
 
   public static boolean isSecretKey(String key) {
-    return key != null && SECRET_KEY.matcher(key).matches();
+    return key != null
+        && SECRET_KEY.matcher(key).matches()
+        && !NOT_SECRET_KEY.matcher(key).matches();
   }
 
   /** A copy of {@code options} with the value of every secret-looking key replaced. */

@@ -16,7 +16,9 @@ class RedactionTest {
     assertThat(Redaction.isSecretKey("ssl.key.password")).isTrue();
     assertThat(Redaction.isSecretKey("kafka.ssl.keystore.key")).isTrue();
     assertThat(Redaction.isSecretKey("kafka.basic.auth.user.info")).isTrue();
-    assertThat(Redaction.isSecretKey("kafka.sasl.oauthbearer.token.endpoint.url")).isTrue();
+    assertThat(Redaction.isSecretKey("kafka.sasl.oauthbearer.token.endpoint.url")).isFalse();
+    assertThat(Redaction.isSecretKey("es.net.ssl.keystore.pass")).isTrue();
+    assertThat(Redaction.isSecretKey("ssl.key.pem")).isTrue();
     assertThat(Redaction.isSecretKey("kafka.client.secret")).isTrue();
     assertThat(Redaction.isSecretKey("kafka.ssl.keystore.location")).isFalse();
     assertThat(Redaction.isSecretKey("kafka.ssl.truststore.location")).isFalse();

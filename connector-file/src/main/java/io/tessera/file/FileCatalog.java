@@ -61,7 +61,7 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
               + name
               + ".warehouse");
     }
-    this.warehouse = new Path(w);
+    this.warehouse = safeStore(new Path(w), "warehouse");
     Map<String, String> rest = new java.util.HashMap<>(options.asCaseSensitiveMap());
     rest.keySet().removeIf(k -> k.equalsIgnoreCase("warehouse"));
     FileWriteOptions.OPTIONS.parse(rest);
@@ -111,6 +111,33 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
   TableLog log(Identifier ident) {
     return new TableLog(
         new Path(nsPath(ident.namespace()), folderName("Table name", ident.name())), conf());
+  }
+
+  /** Object stores without an atomic create-if-absent, on which two commits could both win. */
+  private static final java.util.Set<String> UNSAFE_SCHEMES =
+      java.util.Set.of(
+          "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "oss", "cosn", "obs", "r2");
+
+  /**
+   * {@code path} when its file system can create a log entry atomically only if absent (local disk,
+   * HDFS and other file systems with an atomic rename); refused for object stores.
+   */
+  static Path safeStore(Path path, String what) {
+    String scheme = path.toUri().getScheme();
+    if (scheme != null && UNSAFE_SCHEMES.contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          "The "
+              + what
+              + " '"
+              + path
+              + "' is on an object store ("
+              + scheme
+              + ":), which has no atomic create-if-absent: two concurrent commits could both"
+              + " succeed and one would be lost. tessera-file needs local disk, HDFS or another"
+              + " file system with an atomic rename; nothing was written");
+    }
+    return path;
   }
 
   /**

@@ -46,7 +46,9 @@ public class FileTableProvider implements TableProvider, DataSourceRegister {
       throw TesseraErrors.missingOption("tessera-file", "path", FileWriteOptions.PATH.doc());
     }
     TableLog log =
-        new TableLog(new Path(path), SparkSession.active().sessionState().newHadoopConf());
+        new TableLog(
+            FileCatalog.safeStore(new Path(path), "path"),
+            SparkSession.active().sessionState().newHadoopConf());
     return new FileTable(
         "tessera-file:" + path,
         log,

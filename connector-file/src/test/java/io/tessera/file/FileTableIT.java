@@ -211,4 +211,24 @@ class FileTableIT {
           .containsExactly("db", "keep.txt");
     }
   }
+
+  @Test
+  void objectStoresWithoutAtomicCreateAreRefused() {
+    String s3 = Names.unique("files");
+    spark.conf().set("spark.sql.catalog." + s3, FileCatalog.class.getName());
+    spark.conf().set("spark.sql.catalog." + s3 + ".warehouse", "s3a://bucket/warehouse");
+    assertThatThrownBy(() -> spark.sql("SHOW NAMESPACES IN " + s3).collectAsList())
+        .hasMessageContaining("[INVALID_OPTION_VALUE]")
+        .hasMessageContaining("'s3a://bucket/warehouse' is on an object store (s3a:)");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .range(3)
+                    .write()
+                    .format("tessera-file")
+                    .option("path", "gs://bucket/t")
+                    .mode("append")
+                    .save())
+        .hasMessageContaining("is on an object store (gs:)");
+  }
 }

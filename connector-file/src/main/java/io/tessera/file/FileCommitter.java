@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * invisible to readers through the connector) and then creates the next log entry, which lists the
  * added and removed files, with an atomic create-if-absent. That single create is the commit point:
  * before it readers see the old state, after it the new one. Files an overwrite removes are deleted
- * only after the entry exists. If the entry cannot be created, the moved files are deleted again;
- * files a crash leaves behind are not in the log and are removed by cleanup.
+ * only after the entry exists. If the commit fails before the entry create is attempted, the moved
+ * files are deleted again; once it was attempted, its outcome may be unknown (a lost reply), so the
+ * writer never deletes them: cleanup removes files that no entry names.
  *
  * <p>Concurrency: an append that loses the race for a version simply retries on the new state. Any
  * other mode fails with a conflict if a commit since the write started touched the rows it replaces
@@ -90,6 +91,7 @@ final class FileCommitter {
     }
     FileSystem fs = log.fs();
     boolean moved = false;
+    boolean entryAttempted = false;
     try {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Snapshot snap = log.snapshot();
@@ -138,6 +140,10 @@ final class FileCommitter {
                 added,
                 removed,
                 epoch);
+        // From the first create attempt on, the moved files may be referenced by a committed
+        // entry whose outcome this writer cannot see: it never deletes them (cleanup does,
+        // once no entry names them).
+        entryAttempted = true;
         if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
           // Committed: from here on nothing may undo the moved files. A replaced table's old
           // files stay until cleanup, so queries still reading the old version can finish.
@@ -171,16 +177,30 @@ final class FileCommitter {
               + MAX_ATTEMPTS
               + " attempts: too many concurrent writers");
     } catch (IOException e) {
-      undo(staged, moved);
+      undo(staged, moved, entryAttempted);
       throw new UncheckedIOException(
-          "Committing to " + tableName + " failed; the table is unchanged", e);
+          "Committing to "
+              + tableName
+              + " failed"
+              + (entryAttempted ? "" : "; the table is unchanged"),
+          e);
     } catch (RuntimeException e) {
-      undo(staged, moved);
+      undo(staged, moved, entryAttempted);
       throw e;
     }
   }
 
-  private void undo(List<StagedFile> staged, boolean moved) {
+  private void undo(List<StagedFile> staged, boolean moved, boolean entryAttempted) {
+    if (entryAttempted) {
+      LOG.warn(
+          "tessera-file: the commit to {} failed after its log entry create was attempted; the"
+              + " {} moved files are left for cleanup (CALL <catalog>.system.cleanup), which"
+              + " removes them only if no log entry names them",
+          tableName,
+          staged.size());
+      deleteQuietly(stagingDir);
+      return;
+    }
     if (moved) {
       for (StagedFile s : staged) {
         deleteQuietly(new Path(log.root(), s.tablePath()));

@@ -138,6 +138,65 @@ class FileFaultsIT {
     assertThat(helper.dataFiles("crash")).hasSize(snapshotFiles("crash"));
   }
 
+  long logEntries(String name) throws Exception {
+    try (var files = Files.list(helper.tableDir(name).resolve("_tessera/log"))) {
+      return files.filter(f -> f.getFileName().toString().matches("\\d{20}\\.json")).count();
+    }
+  }
+
+  @Test
+  void aLogCreateWhoseReplyIsLostCountsAsCommittedOnce() throws Exception {
+    String t = table("lostreply");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    long entries = logEntries("lostreply");
+
+    io.tessera.file.log.TableLog.injectFaultForTests(
+        io.tessera.file.log.TableLog.CreateFault.FAIL_AFTER);
+    FileTableIT.events(30, 60).writeTo(t).append();
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
+    assertThat(logEntries("lostreply")).isEqualTo(entries + 1);
+
+    // A create that succeeded but said "already exists" (a retried create of our own entry) is
+    // ours: no second entry at the next version.
+    io.tessera.file.log.TableLog.injectFaultForTests(
+        io.tessera.file.log.TableLog.CreateFault.EXISTS_AFTER);
+    FileTableIT.events(60, 90).writeTo(t).append();
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 90)));
+    assertThat(logEntries("lostreply")).isEqualTo(entries + 2);
+    assertThat(helper.dataFiles("lostreply")).hasSize(snapshotFiles("lostreply"));
+  }
+
+  @Test
+  void aFailedLogCreateLeavesItsFilesForCleanupNotForTheWriter() throws Exception {
+    String t = table("failedcreate");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    List<String> before = rows(t);
+    int committedFiles = helper.dataFiles("failedcreate").size();
+
+    io.tessera.file.log.TableLog.injectFaultForTests(
+        io.tessera.file.log.TableLog.CreateFault.FAIL_BEFORE);
+    assertThatThrownBy(() -> FileTableIT.events(30, 60).writeTo(t).append())
+        .hasStackTraceContaining("injected: create failed before writing");
+    assertThat(rows(t)).isEqualTo(before);
+    // The writer could not know the create's outcome, so it deleted none of the files it had
+    // moved into the table; they are not in the log, so readers do not see them.
+    List<String> onDisk = helper.dataFiles("failedcreate");
+    assertThat(onDisk.size()).isGreaterThan(committedFiles);
+    assertThat(snapshotFiles("failedcreate")).isEqualTo(committedFiles);
+
+    List<String> deleted =
+        spark
+            .sql(
+                "CALL "
+                    + catalog
+                    + ".system.cleanup(table => 'db.failedcreate', older_than_minutes => 0)")
+            .as(Encoders.STRING())
+            .collectAsList();
+    assertThat(deleted).hasSize(onDisk.size() - committedFiles);
+    assertThat(helper.dataFiles("failedcreate")).hasSize(committedFiles);
+    assertThat(rows(t)).isEqualTo(before);
+  }
+
   @Test
   void concurrentAppendsBothLand() throws Exception {
     String t = table("concurrent");

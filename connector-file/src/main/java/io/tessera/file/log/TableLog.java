@@ -103,15 +103,50 @@ public final class TableLog {
     return out;
   }
 
-  /** Commits {@code entry}; false when its version was taken by another writer. */
+  /** Faults a test can inject into the next entry create (one shot). */
+  public enum CreateFault {
+    /** The create fails before anything is written. */
+    FAIL_BEFORE,
+    /** The create succeeds, then the call fails (e.g. the connection drops before the reply). */
+    FAIL_AFTER,
+    /** The create succeeds, then reports "already exists" (e.g. a retried create of our entry). */
+    EXISTS_AFTER
+  }
+
+  private static final java.util.concurrent.atomic.AtomicReference<CreateFault> FAULT =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** For fault tests only: the next entry create of any table in this JVM behaves as {@code f}. */
+  public static void injectFaultForTests(CreateFault f) {
+    FAULT.set(f);
+  }
+
+  /**
+   * Commits {@code entry}; false when its version was taken by another writer. When the create's
+   * outcome is unclear (it failed, or reported "already exists"), the entry on disk decides: the
+   * same bytes as ours mean our create succeeded.
+   */
   public boolean commit(LogEntry entry, Snapshot after, int checkpointInterval) {
     byte[] bytes = json(entry);
+    Path path = entryPath(entry.version());
     boolean won;
     try {
-      won = putIfAbsent(entryPath(entry.version()), bytes);
+      CreateFault fault = FAULT.getAndSet(null);
+      if (fault == CreateFault.FAIL_BEFORE) {
+        throw new UncheckedIOException(new IOException("injected: create failed before writing"));
+      }
+      won = putIfAbsent(path, bytes);
+      if (fault == CreateFault.FAIL_AFTER) {
+        throw new UncheckedIOException(new IOException("injected: reply lost after the create"));
+      }
+      if (fault == CreateFault.EXISTS_AFTER) {
+        won = false;
+      }
+      if (!won) {
+        won = java.util.Arrays.equals(read(path), bytes);
+      }
     } catch (UncheckedIOException e) {
-      // The outcome of a failed create is unknown: the entry decides.
-      byte[] existing = read(entryPath(entry.version()));
+      byte[] existing = read(path);
       if (existing == null) {
         throw e;
       }

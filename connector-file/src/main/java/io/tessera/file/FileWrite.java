@@ -101,7 +101,10 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   /** Prepares Spark's format writer on the driver and the committer for one (micro-)batch. */
   Prepared prepare() {
     SparkSession spark = SparkSession.active();
-    StructType schema = info.schema();
+    // Files always hold the table's columns in the table's order and types; the input (already
+    // checked by FileWriteBuilder.conform) may list them in another order.
+    StructType input = info.schema();
+    StructType schema = metadata.schema();
     List<String> partitionColumns = metadata.partitionColumns();
     StructType dataSchema = FileWriteBuilder.dataSchema(schema, partitionColumns);
     Map<String, String> formatOptions = new HashMap<>();
@@ -123,8 +126,11 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
     String writeId = UUID.randomUUID().toString().replace("-", "");
     Path staging = new Path(new Path(new Path(table.log().root(), "_tessera"), "staging"), writeId);
     int[] dataOrdinals =
-        java.util.Arrays.stream(dataSchema.fieldNames()).mapToInt(schema::fieldIndex).toArray();
-    int[] partitionOrdinals = partitionColumns.stream().mapToInt(schema::fieldIndex).toArray();
+        java.util.Arrays.stream(dataSchema.fieldNames())
+            .mapToInt(n -> FileWriteBuilder.indexOf(input, n))
+            .toArray();
+    int[] partitionOrdinals =
+        partitionColumns.stream().mapToInt(c -> FileWriteBuilder.indexOf(input, c)).toArray();
     DataType[] partitionTypes =
         partitionColumns.stream().map(c -> schema.apply(c).dataType()).toArray(DataType[]::new);
     FileWriterFactory factory =

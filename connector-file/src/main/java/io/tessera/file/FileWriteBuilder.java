@@ -53,16 +53,66 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     merged.putAll(info.options().asCaseSensitiveMap());
     ParsedOptions options = FileWriteOptions.OPTIONS.parse(merged);
     TableMetadata metadata = table.metadata() != null ? table.metadata() : create(options);
-    StructType schema = info.schema();
-    for (String c : metadata.partitionColumns()) {
-      if (schema.getFieldIndex(c).isEmpty()) {
-        throw new TesseraException(
-            TesseraError.SCHEMA_MISMATCH,
-            "The data has no partition column '" + c + "' of table " + table.name());
+    // Spark resolves columns for catalog batch writes, but not for streaming sinks nor for a
+    // provider write that lost the race to create the table: check every path here.
+    conform(info.schema(), metadata.schema(), table.name());
+    FileFormats.checkSupported(
+        metadata.format(), dataSchema(metadata.schema(), metadata.partitionColumns()));
+    return new FileWrite(table, info, options, metadata, mode());
+  }
+
+  /**
+   * Fails unless {@code input} has exactly the table's columns (by name, case-insensitively, in any
+   * order) with the same types; files are then written in the table's column order.
+   */
+  static void conform(StructType input, StructType tableSchema, String tableName) {
+    List<String> problems = new java.util.ArrayList<>();
+    for (StructField c : tableSchema.fields()) {
+      int i = indexOf(input, c.name());
+      if (i < 0) {
+        problems.add("column '" + c.name() + "' (" + c.dataType().sql() + ") is missing");
+      } else if (!input.fields()[i].dataType().sameType(c.dataType())) {
+        problems.add(
+            "column '"
+                + c.name()
+                + "' is "
+                + input.fields()[i].dataType().sql()
+                + " but the table has "
+                + c.dataType().sql()
+                + " (cast it: cast("
+                + c.name()
+                + " as "
+                + c.dataType().sql()
+                + "))");
       }
     }
-    FileFormats.checkSupported(metadata.format(), dataSchema(schema, metadata.partitionColumns()));
-    return new FileWrite(table, info, options, metadata, mode());
+    for (StructField f : input.fields()) {
+      if (indexOf(tableSchema, f.name()) < 0) {
+        problems.add("column '" + f.name() + "' is not in the table (drop it)");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new TesseraException(
+          TesseraError.SCHEMA_MISMATCH,
+          "The data does not match table "
+              + tableName
+              + " "
+              + tableSchema.simpleString()
+              + ": "
+              + String.join("; ", problems)
+              + ". Nothing was written");
+    }
+  }
+
+  /** The position of column {@code name} in {@code schema}, case-insensitively; -1 if absent. */
+  static int indexOf(StructType schema, String name) {
+    StructField[] fields = schema.fields();
+    for (int i = 0; i < fields.length; i++) {
+      if (fields[i].name().equalsIgnoreCase(name)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Creates the table of a new provider path from the first write (log version 0). */

@@ -197,6 +197,67 @@ class FileFaultsIT {
     assertThat(rows(t)).isEqualTo(before);
   }
 
+  /** Runs one streaming query over the JSON files in {@code input} until they are all written. */
+  void streamOnce(Path input, Path checkpoint, String table, String... select) throws Exception {
+    StreamingQuery q =
+        spark
+            .readStream()
+            .schema("id BIGINT, name STRING, day STRING")
+            .json(input.toString())
+            .selectExpr(select)
+            .writeStream()
+            .option("checkpointLocation", checkpoint.toString())
+            .toTable(table);
+    try {
+      q.processAllAvailable();
+    } finally {
+      q.stop();
+    }
+  }
+
+  @Test
+  void streamingWritesAreCheckedAgainstTheTableAndWrittenInItsColumnOrder() throws Exception {
+    // CSV stores columns by position: a reordered stream must not shift values.
+    String t = catalog + ".db.streamcsv";
+    spark.sql(
+        "CREATE TABLE "
+            + t
+            + " (id BIGINT, name STRING, day STRING) USING csv PARTITIONED BY (day)");
+    Path input = TestPaths.newFolder("schema-in");
+    Files.writeString(
+        input.resolve("1.json"),
+        "{\"id\":1,\"name\":\"n1\",\"day\":\"d1\"}\n{\"id\":2,\"name\":\"n2\",\"day\":\"d2\"}\n");
+    streamOnce(input, TestPaths.newFolder("schema-ckpt"), t, "day", "name", "id");
+    assertThat(rows(t)).containsExactly("1,n1,d1", "2,n2,d2");
+
+    // A restarted stream whose column changed type (or that has another column) is refused
+    // before anything is written, and the table stays readable.
+    Files.writeString(input.resolve("2.json"), "{\"id\":3,\"name\":\"n3\",\"day\":\"d1\"}\n");
+    assertThatThrownBy(
+            () ->
+                streamOnce(
+                    input,
+                    TestPaths.newFolder("schema-ckpt2"),
+                    t,
+                    "cast(id as int) as id",
+                    "name",
+                    "day"))
+        .hasStackTraceContaining("[SCHEMA_MISMATCH]")
+        .hasStackTraceContaining("column 'id' is INT but the table has BIGINT");
+    assertThatThrownBy(
+            () ->
+                streamOnce(
+                    input,
+                    TestPaths.newFolder("schema-ckpt3"),
+                    t,
+                    "id",
+                    "name",
+                    "day",
+                    "1 as extra"))
+        .hasStackTraceContaining("column 'extra' is not in the table");
+    assertThat(rows(t)).containsExactly("1,n1,d1", "2,n2,d2");
+  }
+
   @Test
   void concurrentAppendsBothLand() throws Exception {
     String t = table("concurrent");

@@ -32,8 +32,12 @@ class TableLogTest {
     assertThat(log.exists()).isFalse();
     assertThat(log.commit(new LogEntry(0, 0, "create", META, List.of(), List.of(), null), null, 10))
         .isTrue();
-    assertThat(log.commit(new LogEntry(0, 0, "create", META, List.of(), List.of(), null), null, 10))
+    // Another writer's entry for the same version loses...
+    assertThat(log.commit(new LogEntry(0, 1, "create", META, List.of(), List.of(), null), null, 10))
         .isFalse();
+    // ...while a retried create of the very same entry (same bytes) is recognised as ours.
+    assertThat(log.commit(new LogEntry(0, 0, "create", META, List.of(), List.of(), null), null, 10))
+        .isTrue();
 
     Snapshot s = log.snapshot();
     for (int v = 1; v <= 25; v++) {

@@ -58,6 +58,11 @@ final class FileWriterFactory implements DataWriterFactory, StreamingDataWriterF
 
   @Override
   public DataWriter<InternalRow> createWriter(int partitionId, long taskId, long epochId) {
+    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    if (task != null
+        && FileStreamingWrite.isContinuous(task.getLocalProperty(FileStreamingWrite.CONTINUOUS))) {
+      throw FileStreamingWrite.continuousRefused(); // the driver refuses first; a backstop
+    }
     return new FileDataWriter(this, partitionId, taskId);
   }
 }

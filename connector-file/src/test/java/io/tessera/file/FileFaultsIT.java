@@ -259,6 +259,33 @@ class FileFaultsIT {
   }
 
   @Test
+  void theContinuousTriggerIsRefused() throws Exception {
+    // Unpartitioned: for a partitioned table Spark itself refuses (it asks for a distribution).
+    String t = catalog + ".db.continuous";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING, day STRING)");
+    StreamingQuery q =
+        spark
+            .readStream()
+            .format("rate")
+            .option("rowsPerSecond", "10")
+            .load()
+            .selectExpr("value as id", "'n' as name", "'d0' as day")
+            .writeStream()
+            .option("checkpointLocation", TestPaths.newFolder("continuous-ckpt").toString())
+            .trigger(Trigger.Continuous("1 second"))
+            .toTable(t);
+    try {
+      assertThatThrownBy(() -> q.awaitTermination(60_000))
+          .hasStackTraceContaining("[UNSUPPORTED_WRITE_MODE]")
+          .hasStackTraceContaining("does not support the continuous trigger");
+    } finally {
+      q.stop();
+    }
+    assertThat(rows(t)).isEmpty();
+    assertThat(helper.dataFiles("continuous")).isEmpty();
+  }
+
+  @Test
   void concurrentAppendsBothLand() throws Exception {
     String t = table("concurrent");
     CompletableFuture<Void> a = CompletableFuture.runAsync(() -> append(t, 0, 500));

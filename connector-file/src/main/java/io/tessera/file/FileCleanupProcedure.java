@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.connector.catalog.Identifier;
 
@@ -16,7 +17,9 @@ import org.apache.spark.sql.connector.catalog.Identifier;
  * {@code CALL <catalog>.system.cleanup(table => 'ns.t', older_than_minutes => 60)}: deletes files
  * that crashed or failed writes left in a table folder and returns their paths: staged files, and
  * data files that no committed log entry references. It never deletes a file the latest snapshot
- * references, nor anything younger than the threshold (a write may still be committing it).
+ * references, nothing younger than the threshold, and no file of a write that is still running (its
+ * {@link Heartbeat} is recent), however old: a long write's staged files and a commit's moved files
+ * are safe. Candidates are re-checked against the latest log just before each delete.
  */
 final class FileCleanupProcedure extends CleanupProcedure {
   private final FileCatalog catalog;
@@ -41,9 +44,15 @@ final class FileCleanupProcedure extends CleanupProcedure {
     return cleanup(log, System.currentTimeMillis() - olderThanMinutes * 60_000L);
   }
 
+  /** The write id in a data file's name ({@code part-<n>-<write id>-t<task>-<n>.<ext>}). */
+  private static final java.util.regex.Pattern WRITE_ID =
+      java.util.regex.Pattern.compile("part-\\d+-([0-9a-f]{32})-t\\d+-\\d+.*");
+
   static List<String> cleanup(TableLog log, long cutoffMillis) {
     FileSystem fs = log.fs();
     String root = log.root().toUri().getPath();
+    Path stagingRoot = new Path(new Path(log.root(), TableLog.META_DIR), "staging");
+    String stagingPrefix = TableLog.META_DIR + "/staging/";
     List<String> deleted = new ArrayList<>();
     try {
       RemoteIterator<LocatedFileStatus> files = fs.listFiles(log.root(), true);
@@ -53,21 +62,41 @@ final class FileCleanupProcedure extends CleanupProcedure {
       }
       // Read the state after listing, so a file committed during the listing is known.
       Snapshot snap = log.snapshot();
+      List<String> candidates = new ArrayList<>();
       for (LocatedFileStatus f : all) {
-        String rel = f.getPath().toUri().getPath().substring(root.length() + 1);
+        String rel = relative(f.getPath(), root);
         if (rel.startsWith(TableLog.META_DIR + "/log/") || f.getModificationTime() > cutoffMillis) {
           continue;
         }
-        String name = f.getPath().getName();
-        String dataRel = rel;
-        if (name.startsWith(".") && name.endsWith(".crc")) {
-          String parent = rel.contains("/") ? rel.substring(0, rel.lastIndexOf('/') + 1) : "";
-          dataRel = parent + name.substring(1, name.length() - 4);
+        if (rel.startsWith(stagingPrefix) || !snap.contains(dataPath(rel))) {
+          candidates.add(rel);
         }
-        if (rel.startsWith(TableLog.META_DIR + "/staging/") || !snap.contains(dataRel)) {
-          if (fs.delete(f.getPath(), false)) {
-            deleted.add(rel);
+      }
+      if (candidates.isEmpty()) {
+        return deleted;
+      }
+      // Re-check just before deleting: a commit may have landed since the first read, and a
+      // file of a write that is still running (its heartbeat is recent) is never deleted.
+      Snapshot latest = log.snapshot();
+      for (String rel : candidates) {
+        Path p = new Path(log.root(), rel);
+        String writeId = writeId(rel, stagingPrefix);
+        long now = System.currentTimeMillis();
+        if (writeId != null && Heartbeat.isLive(fs, new Path(stagingRoot, writeId), now)) {
+          continue;
+        }
+        if (!rel.startsWith(stagingPrefix) && latest.contains(dataPath(rel))) {
+          continue;
+        }
+        try {
+          if (fs.getFileStatus(p).getModificationTime() > cutoffMillis) {
+            continue;
           }
+        } catch (java.io.FileNotFoundException gone) {
+          continue;
+        }
+        if (fs.delete(p, false)) {
+          deleted.add(rel);
         }
       }
     } catch (IOException e) {
@@ -75,5 +104,32 @@ final class FileCleanupProcedure extends CleanupProcedure {
     }
     deleted.sort(null);
     return deleted;
+  }
+
+  private static String relative(Path p, String root) {
+    return p.toUri().getPath().substring(root.length() + 1);
+  }
+
+  /** The data file a path stands for: itself, or the file a {@code .x.crc} side file belongs to. */
+  private static String dataPath(String rel) {
+    String name = rel.contains("/") ? rel.substring(rel.lastIndexOf('/') + 1) : rel;
+    if (name.startsWith(".") && name.endsWith(".crc")) {
+      String parent = rel.contains("/") ? rel.substring(0, rel.lastIndexOf('/') + 1) : "";
+      return parent + name.substring(1, name.length() - 4);
+    }
+    return rel;
+  }
+
+  /** The write a file belongs to: its staging folder, or the id in a data file's name. */
+  private static String writeId(String rel, String stagingPrefix) {
+    if (rel.startsWith(stagingPrefix)) {
+      String rest = rel.substring(stagingPrefix.length());
+      int slash = rest.indexOf('/');
+      return slash < 0 ? null : rest.substring(0, slash);
+    }
+    String name = dataPath(rel);
+    name = name.contains("/") ? name.substring(name.lastIndexOf('/') + 1) : name;
+    java.util.regex.Matcher m = WRITE_ID.matcher(name);
+    return m.matches() ? m.group(1) : null;
   }
 }

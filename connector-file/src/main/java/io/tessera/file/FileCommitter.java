@@ -50,6 +50,7 @@ final class FileCommitter {
   private final int checkpointInterval;
   private final Replacement replacement;
   private final TableMetadata writeMetadata;
+  private final Heartbeat heartbeat;
 
   /**
    * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
@@ -74,6 +75,7 @@ final class FileCommitter {
     this.stagingDir = stagingDir;
     this.checkpointInterval = checkpointInterval;
     this.replacement = replacement;
+    this.heartbeat = Heartbeat.start(log.fs(), stagingDir);
   }
 
   Path stagingDir() {
@@ -101,7 +103,7 @@ final class FileCommitter {
               epoch.epochId(),
               epoch.queryId(),
               tableName);
-          deleteQuietly(stagingDir);
+          dropStaging();
           return -1;
         }
         if (replacement != null && replacement.mustCreate() && snap.version() >= 0) {
@@ -118,12 +120,12 @@ final class FileCommitter {
           for (StagedFile s : staged) {
             Path target = new Path(log.root(), s.tablePath());
             fs.mkdirs(target.getParent());
+            // A move keeps the modification time, and cleanup judges age by it: make the file
+            // young before it moves, so it is never an old unreferenced file in the table.
+            fs.setTimes(new Path(s.stagedPath()), System.currentTimeMillis(), -1);
             if (!fs.rename(new Path(s.stagedPath()), target)) {
               throw new IOException("Could not move " + s.stagedPath() + " to " + target);
             }
-            // A move keeps the old modification time; cleanup judges age by it, so make the
-            // file young until the entry naming it exists.
-            fs.setTimes(target, System.currentTimeMillis(), -1);
           }
           moved = true;
         }
@@ -154,7 +156,7 @@ final class FileCommitter {
           } else {
             keepForCleanup(removed);
           }
-          deleteQuietly(stagingDir);
+          dropStaging();
           LOG.info(
               "tessera-file: committed version {} of {}: {} ({} files added, {} removed)",
               entry.version(),
@@ -198,7 +200,7 @@ final class FileCommitter {
               + " removes them only if no log entry names them",
           tableName,
           staged.size());
-      deleteQuietly(stagingDir);
+      dropStaging();
       return;
     }
     if (moved) {
@@ -206,11 +208,17 @@ final class FileCommitter {
         deleteQuietly(new Path(log.root(), s.tablePath()));
       }
     }
-    deleteQuietly(stagingDir);
+    dropStaging();
   }
 
   /** Drops this write's staged files (abort). Never touches committed files. */
   void abort() {
+    dropStaging();
+  }
+
+  /** The write is over: stop marking it as running, then remove its staging folder. */
+  private void dropStaging() {
+    heartbeat.stop();
     deleteQuietly(stagingDir);
   }
 

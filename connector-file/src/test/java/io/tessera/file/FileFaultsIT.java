@@ -286,6 +286,77 @@ class FileFaultsIT {
   }
 
   @Test
+  void cleanupDuringALongWriteKeepsItsStagedFiles() throws Exception {
+    String t = table("longwrite");
+    gate = new CountDownLatch(1);
+    started = new CountDownLatch(1);
+    CompletableFuture<Void> write =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                FileTableIT.events(0, 90)
+                    .selectExpr("if(id = 40, wait_gate(id), id) as id", "name", "day")
+                    .writeTo(t)
+                    // No shuffle: the row waits inside the writing task, with files staged.
+                    .option("distribution", "none")
+                    .append();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    try {
+      assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(2000); // the other tasks finish and stage their files
+      // The write has been running for two hours, as far as its staged files' times tell.
+      Path staging = helper.tableDir("longwrite").resolve("_tessera/staging");
+      long twoHoursAgo = System.currentTimeMillis() - 7_200_000L;
+      List<Path> stagedFiles;
+      try (Stream<Path> files = Files.walk(staging)) {
+        stagedFiles =
+            files
+                .filter(Files::isRegularFile)
+                .filter(f -> !f.getFileName().toString().equals(Heartbeat.FILE))
+                .toList();
+      }
+      assertThat(stagedFiles).isNotEmpty();
+      for (Path f : stagedFiles) {
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(twoHoursAgo));
+      }
+      List<String> deleted =
+          spark
+              .sql(
+                  "CALL "
+                      + catalog
+                      + ".system.cleanup(table => 'db.longwrite', older_than_minutes => 60)")
+              .as(Encoders.STRING())
+              .collectAsList();
+      assertThat(deleted).isEmpty();
+    } finally {
+      gate.countDown();
+    }
+    write.get(120, TimeUnit.SECONDS);
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 90)));
+  }
+
+  @Test
+  void cleanupRacingACommitNeverDeletesItsFiles() throws Exception {
+    String t = table("racecleanup");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    io.tessera.file.log.TableLog log = helper.tableLog("racecleanup");
+    List<String> deletedDuringCommit = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The most eager cleanup possible (every file counts as old) runs after the commit moved its
+    // files into the table and before the log entry naming them exists.
+    io.tessera.file.log.TableLog.runBeforeNextCreateForTests(
+        () ->
+            deletedDuringCommit.addAll(
+                FileCleanupProcedure.cleanup(log, System.currentTimeMillis() + 3_600_000L)));
+    FileTableIT.events(30, 60).writeTo(t).append();
+    assertThat(deletedDuringCommit).noneMatch(f -> f.endsWith(".parquet"));
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
+    assertThat(helper.dataFiles("racecleanup")).hasSize(snapshotFiles("racecleanup"));
+  }
+
+  @Test
   void concurrentAppendsBothLand() throws Exception {
     String t = table("concurrent");
     CompletableFuture<Void> a = CompletableFuture.runAsync(() -> append(t, 0, 500));

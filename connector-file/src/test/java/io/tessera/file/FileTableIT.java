@@ -158,6 +158,12 @@ class FileTableIT {
     return warehouse.resolve("db").resolve(table);
   }
 
+  io.tessera.file.log.TableLog tableLog(String table) {
+    return new io.tessera.file.log.TableLog(
+        new org.apache.hadoop.fs.Path(tableDir(table).toString()),
+        spark.sessionState().newHadoopConf());
+  }
+
   List<Path> stagingFiles(String table) throws IOException {
     Path staging = tableDir(table).resolve("_tessera/staging");
     if (!Files.exists(staging)) {

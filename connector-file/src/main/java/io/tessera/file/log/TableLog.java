@@ -116,9 +116,17 @@ public final class TableLog {
   private static final java.util.concurrent.atomic.AtomicReference<CreateFault> FAULT =
       new java.util.concurrent.atomic.AtomicReference<>();
 
+  private static final java.util.concurrent.atomic.AtomicReference<Runnable> BEFORE_CREATE =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   /** For fault tests only: the next entry create of any table in this JVM behaves as {@code f}. */
   public static void injectFaultForTests(CreateFault f) {
     FAULT.set(f);
+  }
+
+  /** For race tests only: runs {@code r} just before the next entry create in this JVM. */
+  public static void runBeforeNextCreateForTests(Runnable r) {
+    BEFORE_CREATE.set(r);
   }
 
   /**
@@ -131,6 +139,10 @@ public final class TableLog {
     Path path = entryPath(entry.version());
     boolean won;
     try {
+      Runnable before = BEFORE_CREATE.getAndSet(null);
+      if (before != null) {
+        before.run();
+      }
       CreateFault fault = FAULT.getAndSet(null);
       if (fault == CreateFault.FAIL_BEFORE) {
         throw new UncheckedIOException(new IOException("injected: create failed before writing"));

@@ -37,14 +37,22 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
         table.metadata() == null ? List.of() : table.metadata().partitionColumns();
     String reason = PartitionValues.unsupportedReason(predicates, partitionColumns);
     if (reason != null) {
-      LOG.warn(
-          "tessera-file cannot overwrite {} where {}: {}; only conditions on partition columns"
-              + " can replace whole files",
-          table.name(),
-          Arrays.toString(predicates),
-          reason);
+      // Refused here with the reason; returning false would give only Spark's generic
+      // "does not support overwrite by expression".
+      throw new TesseraException(
+          TesseraError.UNSUPPORTED_PREDICATE,
+          "tessera-file cannot overwrite "
+              + table.name()
+              + " where "
+              + Arrays.toString(predicates)
+              + ": "
+              + reason
+              + ". A tessera-file overwrite replaces whole files, so its condition may use only"
+              + " partition columns "
+              + partitionColumns
+              + "; nothing was written");
     }
-    return reason == null;
+    return true;
   }
 
   @Override
@@ -141,6 +149,12 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
   static TableMetadata newMetadata(
       StructType schema, List<String> partitionColumns, String format) {
     String f = FileFormats.normalize(format);
+    // Partition columns match case-insensitively, as Spark's columns do; the table keeps each
+    // column's own spelling.
+    partitionColumns =
+        partitionColumns.stream()
+            .map(c -> indexOf(schema, c) < 0 ? c : schema.fields()[indexOf(schema, c)].name())
+            .toList();
     for (String c : partitionColumns) {
       if (schema.getFieldIndex(c).isEmpty()) {
         throw new TesseraException(

@@ -18,11 +18,28 @@ final class PartitionPaths {
     StringBuilder sb = new StringBuilder();
     for (String c : columns) {
       String v = values.get(c);
-      sb.append(
-              ExternalCatalogUtils.getPartitionPathString(
-                  c, v == null ? ExternalCatalogUtils.DEFAULT_PARTITION_NAME() : v))
-          .append('/');
+      String segment =
+          ExternalCatalogUtils.getPartitionPathString(
+              c, v == null ? ExternalCatalogUtils.DEFAULT_PARTITION_NAME() : v);
+      if (segment.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
+        throw new io.tessera.common.errors.TesseraException(
+            io.tessera.common.errors.TesseraError.SCHEMA_MISMATCH,
+            "Partition column '"
+                + c
+                + "' has a value too long for a folder name ("
+                + segment.length()
+                + " characters escaped, at most "
+                + MAX_SEGMENT_BYTES
+                + " bytes): '"
+                + (v.length() > 60 ? v.substring(0, 60) + "..." : v)
+                + "'. Partition by a shorter column (e.g. a hash or prefix of it); nothing was"
+                + " committed");
+      }
+      sb.append(segment).append('/');
     }
     return sb.toString();
   }
+
+  /** A folder name's limit on common file systems (ext4, XFS, HDFS's default). */
+  static final int MAX_SEGMENT_BYTES = 255;
 }

@@ -577,9 +577,26 @@ class FileFaultsIT {
                 FileTableIT.events(0, 3)
                     .writeTo(t)
                     .overwrite(org.apache.spark.sql.functions.col("id").equalTo(1)))
-        .hasMessageContaining("overwrite");
+        .hasMessageContaining("[UNSUPPORTED_PREDICATE] tessera-file cannot overwrite")
+        .hasMessageContaining("its condition may use only partition columns [day]");
+    // A partition value longer than a folder name may be fails before anything is committed.
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql("SELECT 1L as id, 'n' as name, repeat('x', 300) as day")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("Partition column 'day' has a value too long for a folder name");
     assertThat(rows(t)).isEmpty();
     assertThat(helper.dataFiles("strict")).isEmpty();
+
+    // Partition columns match case-insensitively and keep the column's spelling.
+    spark.sql(
+        "CREATE TABLE "
+            + catalog
+            + ".db.cased (id BIGINT, name STRING, Day STRING) PARTITIONED BY (DAY)");
+    spark.sql("SELECT 1L as id, 'n' as name, 'd1' as day").writeTo(catalog + ".db.cased").append();
+    assertThat(helper.dataFiles("cased")).anyMatch(f -> f.startsWith("Day=d1/"));
     assertThatThrownBy(
             () ->
                 spark

@@ -547,6 +547,13 @@ class FileFaultsIT {
                 .map(r -> r.substring(r.lastIndexOf(',') + 1))
                 .collect(Collectors.toList()))
         .containsExactlyInAnyOrderElementsOf(values);
+
+    // An empty string is stored as the default partition and reads back as null, as with Spark's
+    // own writer; the README says so.
+    spark.sql("SELECT 2L as id, 'n' as name, '' as day").writeTo(t).append();
+    assertThat(spark.table(t).where("id = 2").select("day").collectAsList())
+        .extracting(r -> r.isNullAt(0) ? null : r.getString(0))
+        .containsExactly((String) null);
   }
 
   @Test

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * writer never deletes them: cleanup removes files that no entry names.
  *
  * <p>Concurrency: an append that loses the race for a version simply retries on the new state. Any
- * other mode fails with a conflict if a commit since the write started touched the rows it replaces
- * (serializable for readers, never a silent lost update).
+ * other mode fails with a conflict only if a commit since the write started added or removed files
+ * in a partition it replaces (serializable for readers, never a silent lost update); commits to
+ * other partitions do not conflict.
  */
 final class FileCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(FileCommitter.class);
@@ -293,10 +294,16 @@ final class FileCommitter {
     if (mode instanceof WriteMode.Append || snap.version() <= readVersion) {
       return;
     }
+    // Only what this write replaces matters: a commit that added or removed files in other
+    // partitions (an append elsewhere, an overwrite of another partition) does not conflict.
+    TableMetadata meta = snap.metadata();
     for (LogEntry e : log.entries(readVersion + 1, snap.version())) {
       boolean touched =
-          !e.remove().isEmpty()
-              || e.add().stream().anyMatch(a -> replaces(a.partition(), snap.metadata(), staged));
+          e.add().stream().anyMatch(a -> replaces(a.partition(), meta, staged))
+              || e.remove().stream()
+                  .anyMatch(
+                      r ->
+                          replaces(PartitionPaths.parse(meta.partitionColumns(), r), meta, staged));
       if (touched) {
         throw new TesseraException(
             TesseraError.COMMIT_FAILED,

@@ -40,6 +40,24 @@ final class PartitionPaths {
     return sb.toString();
   }
 
+  /**
+   * The partition values of a table-relative file path ({@code day=2026-11-01/part-0.parquet}),
+   * unescaped as Spark unescapes them; the default partition is null.
+   */
+  static Map<String, String> parse(List<String> columns, String path) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    String[] segments = path.split("/");
+    for (int i = 0; i < columns.size() && i < segments.length - 1; i++) {
+      String segment = segments[i];
+      int eq = segment.indexOf('=');
+      String value = ExternalCatalogUtils.unescapePathName(segment.substring(eq + 1));
+      out.put(
+          columns.get(i),
+          value.equals(ExternalCatalogUtils.DEFAULT_PARTITION_NAME()) ? null : value);
+    }
+    return out;
+  }
+
   /** A folder name's limit on common file systems (ext4, XFS, HDFS's default). */
   static final int MAX_SEGMENT_BYTES = 255;
 }

@@ -1,5 +1,6 @@
 package io.tessera.file;
 
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -354,6 +355,149 @@ class FileFaultsIT {
     assertThat(deletedDuringCommit).noneMatch(f -> f.endsWith(".parquet"));
     assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
     assertThat(helper.dataFiles("racecleanup")).hasSize(snapshotFiles("racecleanup"));
+  }
+
+  /** Rows {@code from..to-1} of one partition, held in their task until the gate opens. */
+  static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> held(
+      long from, long to, String day) {
+    return spark
+        .range(from, to, 1, 1)
+        .selectExpr(
+            "wait_gate(id) as id",
+            "concat('n', cast(id as string)) as name",
+            "'" + day + "' as day");
+  }
+
+  static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rowsOf(
+      long from, long to, String day) {
+    return spark
+        .range(from, to, 1, 1)
+        .selectExpr("id", "concat('n', cast(id as string)) as name", "'" + day + "' as day");
+  }
+
+  static List<String> expectedRows(long from, long to, String day) {
+    return LongStream.range(from, to).mapToObj(i -> i + ",n" + i + "," + day).toList();
+  }
+
+  interface Write {
+    void run() throws Exception;
+  }
+
+  /**
+   * Starts {@code first}, which plans (reads the table version) and then waits in its task; runs
+   * {@code second} to its commit; then lets {@code first} finish. Returns first's failure or null.
+   */
+  Throwable race(Write first, Write second) throws Exception {
+    gate = new CountDownLatch(1);
+    started = new CountDownLatch(1);
+    CompletableFuture<Void> held =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                first.run();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    try {
+      assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+      second.run();
+    } finally {
+      gate.countDown();
+    }
+    try {
+      held.get(120, TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  @Test
+  void concurrentWritesConflictOnlyWhenTheyReplaceTheSamePartitions() throws Exception {
+    String t = table("pairs");
+    List<String> d0 = expectedRows(0, 3, "d0");
+    List<String> d2 = expectedRows(20, 23, "d2");
+    java.util.function.Supplier<List<String>> reset =
+        () -> {
+          try {
+            rowsOf(0, 3, "d0").writeTo(t).overwrite(lit(true));
+            rowsOf(10, 13, "d1").writeTo(t).append();
+            rowsOf(20, 23, "d2").writeTo(t).append();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return rows(t);
+        };
+    java.util.function.BiFunction<List<String>, List<String>, List<String>> plus =
+        (a, b) ->
+            java.util.stream.Stream.concat(a.stream(), b.stream())
+                .sorted(
+                    java.util.Comparator.comparingLong(
+                        r -> Long.parseLong(r.substring(0, r.indexOf(',')))))
+                .toList();
+
+    // 1. Partition overwrites of different partitions: both land.
+    reset.get();
+    assertThat(
+            race(
+                () -> held(100, 103, "d1").writeTo(t).overwritePartitions(),
+                () -> rowsOf(200, 203, "d2").writeTo(t).overwritePartitions()))
+        .isNull();
+    assertThat(rows(t))
+        .isEqualTo(
+            plus.apply(plus.apply(d0, expectedRows(100, 103, "d1")), expectedRows(200, 203, "d2")));
+
+    // 2. Partition overwrites of the same partition: the later commit fails, nothing of it shows.
+    reset.get();
+    assertThat(
+            race(
+                () -> held(100, 103, "d1").writeTo(t).overwritePartitions(),
+                () -> rowsOf(200, 203, "d1").writeTo(t).overwritePartitions()))
+        .hasStackTraceContaining("[COMMIT_FAILED] Concurrent write to");
+    assertThat(rows(t)).isEqualTo(plus.apply(plus.apply(d0, expectedRows(200, 203, "d1")), d2));
+
+    // 3. An overwrite of d1 and an append to d2: both land.
+    reset.get();
+    assertThat(
+            race(
+                () -> held(100, 103, "d1").writeTo(t).overwrite(col("day").equalTo("d1")),
+                () -> rowsOf(200, 203, "d2").writeTo(t).append()))
+        .isNull();
+    assertThat(rows(t))
+        .isEqualTo(
+            plus.apply(
+                plus.apply(plus.apply(d0, expectedRows(100, 103, "d1")), d2),
+                expectedRows(200, 203, "d2")));
+
+    // 4. An overwrite of d1 and an append to d1 committed meanwhile: the overwrite fails (it
+    //    would silently drop the appended rows).
+    reset.get();
+    assertThat(
+            race(
+                () -> held(100, 103, "d1").writeTo(t).overwrite(col("day").equalTo("d1")),
+                () -> rowsOf(200, 203, "d1").writeTo(t).append()))
+        .hasStackTraceContaining("[COMMIT_FAILED] Concurrent write to");
+    assertThat(rows(t))
+        .isEqualTo(
+            plus.apply(
+                plus.apply(plus.apply(d0, expectedRows(10, 13, "d1")), d2),
+                expectedRows(200, 203, "d1")));
+
+    // 5. An append racing an overwrite of its own partition: the append lands after it (a serial
+    //    order: overwrite, then append).
+    reset.get();
+    assertThat(
+            race(
+                () -> held(100, 103, "d1").writeTo(t).append(),
+                () -> rowsOf(200, 203, "d1").writeTo(t).overwritePartitions()))
+        .isNull();
+    assertThat(rows(t))
+        .isEqualTo(
+            plus.apply(
+                plus.apply(plus.apply(d0, expectedRows(100, 103, "d1")), d2),
+                expectedRows(200, 203, "d1")));
+    assertThat(helper.dataFiles("pairs")).hasSize(snapshotFiles("pairs"));
   }
 
   @Test

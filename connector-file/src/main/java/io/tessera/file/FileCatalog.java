@@ -265,6 +265,61 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
         .loadedFrom(snapshot);
   }
 
+  /** {@code SELECT ... FROM files.db.t VERSION AS OF 3}. */
+  @Override
+  public Table loadTable(Identifier ident, String version) throws NoSuchTableException {
+    FileTable current = (FileTable) loadTable(ident);
+    long v;
+    try {
+      v = Long.parseLong(version.trim());
+    } catch (NumberFormatException e) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          "VERSION AS OF '"
+              + version
+              + "' is not a version of "
+              + name
+              + "."
+              + ident
+              + ": versions are whole numbers 0.."
+              + current.loadedVersion());
+    }
+    return travel(ident, current, v, "VERSION AS OF " + v);
+  }
+
+  /** {@code SELECT ... FROM files.db.t TIMESTAMP AS OF '2026-12-03 10:00:00'} (microseconds). */
+  @Override
+  public Table loadTable(Identifier ident, long timestamp) throws NoSuchTableException {
+    FileTable current = (FileTable) loadTable(ident);
+    long v = current.log().versionAt(Math.floorDiv(timestamp, 1000L));
+    String asOf =
+        "TIMESTAMP AS OF " + java.time.Instant.ofEpochMilli(Math.floorDiv(timestamp, 1000L));
+    if (v < 0) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          asOf + " is before table " + name + "." + ident + " was created; use a later time");
+    }
+    return travel(ident, current, v, asOf);
+  }
+
+  private FileTable travel(Identifier ident, FileTable current, long version, String asOf) {
+    java.util.Optional<Snapshot> snap = current.log().snapshotAt(version);
+    if (snap.isEmpty() || snap.get().metadata() == null) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          asOf
+              + ": table "
+              + name
+              + "."
+              + ident
+              + " has no such version; its versions are 0.."
+              + current.loadedVersion());
+    }
+    return new FileTable(
+            name + "." + ident + " " + asOf, current.log(), snap.get().metadata(), options)
+        .travelledTo(snap.get());
+  }
+
   @Override
   public Table createTable(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
@@ -360,11 +415,19 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
 
   @Override
   public UnboundProcedure loadProcedure(Identifier ident) {
+    if (java.util.Arrays.equals(ident.namespace(), new String[] {"system"})
+        && ident.name().equals(FileHistoryProcedure.NAME)) {
+      return new FileHistoryProcedure(this);
+    }
     return CleanupProcedure.load(ident, "tessera-file", () -> new FileCleanupProcedure(this));
   }
 
   @Override
   public Identifier[] listProcedures(String[] namespace) {
-    return CleanupProcedure.list(namespace);
+    Identifier[] cleanup = CleanupProcedure.list(namespace);
+    if (cleanup.length == 0) {
+      return cleanup;
+    }
+    return new Identifier[] {cleanup[0], Identifier.of(namespace, FileHistoryProcedure.NAME)};
   }
 }

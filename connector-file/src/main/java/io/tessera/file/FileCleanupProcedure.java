@@ -6,7 +6,9 @@ import io.tessera.file.log.TableLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
@@ -41,14 +43,58 @@ final class FileCleanupProcedure extends CleanupProcedure {
           "cleanup needs table => 'namespace.table', got '" + table + "'");
     }
     TableLog log = catalog.log(Identifier.of(new String[] {parts[0]}, parts[1]));
-    return cleanup(log, System.currentTimeMillis() - olderThanMinutes * 60_000L);
+    long now = System.currentTimeMillis();
+    return cleanup(log, now - olderThanMinutes * 60_000L, now - retentionHours * 3_600_000L);
+  }
+
+  /** How long files that a commit removed stay readable by older versions (time travel). */
+  static final int DEFAULT_RETENTION_HOURS = 168;
+
+  private int retentionHours = DEFAULT_RETENTION_HOURS;
+
+  @Override
+  public org.apache.spark.sql.connector.catalog.procedures.ProcedureParameter[] parameters() {
+    var base = super.parameters();
+    var out = java.util.Arrays.copyOf(base, base.length + 1);
+    out[base.length] =
+        org.apache.spark.sql.connector.catalog.procedures.ProcedureParameter.in(
+                "retention_hours", org.apache.spark.sql.types.DataTypes.IntegerType)
+            .defaultValue(String.valueOf(DEFAULT_RETENTION_HOURS))
+            .comment(
+                "files that a commit removed are kept this long after their removal, so older"
+                    + " versions stay readable")
+            .build();
+    return out;
+  }
+
+  @Override
+  public java.util.Iterator<org.apache.spark.sql.connector.read.Scan> call(
+      org.apache.spark.sql.catalyst.InternalRow input) {
+    if (input.numFields() > 2 && !input.isNullAt(2)) {
+      retentionHours = input.getInt(2);
+      if (retentionHours < 0) {
+        throw new IllegalArgumentException(
+            "retention_hours must be 0 or more, got " + retentionHours);
+      }
+    }
+    return super.call(input);
+  }
+
+  /** {@link #cleanup(TableLog, long, long)} keeping removed files for the default retention. */
+  static List<String> cleanup(TableLog log, long cutoffMillis) {
+    return cleanup(
+        log, cutoffMillis, System.currentTimeMillis() - DEFAULT_RETENTION_HOURS * 3_600_000L);
   }
 
   /** The write id in a data file's name ({@code part-<n>-<write id>-t<task>-<n>.<ext>}). */
   private static final java.util.regex.Pattern WRITE_ID =
       java.util.regex.Pattern.compile("part-\\d+-([0-9a-f]{32})-t\\d+-\\d+.*");
 
-  static List<String> cleanup(TableLog log, long cutoffMillis) {
+  /**
+   * Deletes unreferenced files last changed before {@code cutoffMillis}; a file that a commit
+   * removed is deleted only if that commit was before {@code removedBeforeMillis} too.
+   */
+  static List<String> cleanup(TableLog log, long cutoffMillis, long removedBeforeMillis) {
     FileSystem fs = log.fs();
     String root = log.root().toUri().getPath();
     Path stagingRoot = new Path(new Path(log.root(), TableLog.META_DIR), "staging");
@@ -62,11 +108,23 @@ final class FileCleanupProcedure extends CleanupProcedure {
       }
       // Read the state after listing, so a file committed during the listing is known.
       Snapshot snap = log.snapshot();
+      // When each file that a commit removed was removed (the latest removal counts).
+      Map<String, Long> removedAt = new HashMap<>();
+      if (snap.version() >= 0) {
+        for (io.tessera.file.log.LogEntry e : log.entries(0, snap.version())) {
+          e.remove().forEach(r -> removedAt.put(r, e.timestamp()));
+          e.add().forEach(a -> removedAt.remove(a.path()));
+        }
+      }
       List<String> candidates = new ArrayList<>();
       for (LocatedFileStatus f : all) {
         String rel = relative(f.getPath(), root);
         if (rel.startsWith(TableLog.META_DIR + "/log/") || f.getModificationTime() > cutoffMillis) {
           continue;
+        }
+        Long removed = removedAt.get(dataPath(rel));
+        if (removed != null && removed > removedBeforeMillis) {
+          continue; // an older version still needs it (retention)
         }
         if (rel.startsWith(stagingPrefix) || !snap.contains(dataPath(rel))) {
           candidates.add(rel);

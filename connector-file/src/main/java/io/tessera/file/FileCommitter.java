@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * moves the committed attempts' files into their partition folders (still unreferenced, so
  * invisible to readers through the connector) and then creates the next log entry, which lists the
  * added and removed files, with an atomic create-if-absent. That single create is the commit point:
- * before it readers see the old state, after it the new one. Files an overwrite removes are deleted
- * only after the entry exists. If the commit fails before the entry create is attempted, the moved
- * files are deleted again; once it was attempted, its outcome may be unknown (a lost reply), so the
- * writer never deletes them: cleanup removes files that no entry names.
+ * before it readers see the old state, after it the new one. Files an overwrite removes are never
+ * deleted by the writer: cleanup deletes them once the retention period has passed. If the commit
+ * fails before the entry create is attempted, the moved files are deleted again; once it was
+ * attempted, its outcome may be unknown (a lost reply), so the writer never deletes them: cleanup
+ * removes files that no entry names.
  *
  * <p>Concurrency: an append that loses the race for a version simply retries on the new state. Any
  * other mode fails with a conflict only if a commit since the write started added or removed files
@@ -148,15 +149,10 @@ final class FileCommitter {
         // once no entry names them).
         entryAttempted = true;
         if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
-          // Committed: from here on nothing may undo the moved files. A replaced table's old
-          // files stay until cleanup, so queries still reading the old version can finish.
-          if (replacement == null) {
-            for (String r : removed) {
-              deleteQuietly(new Path(log.root(), r));
-            }
-          } else {
-            keepForCleanup(removed);
-          }
+          // Committed: from here on nothing may undo the moved files. Removed files stay until
+          // cleanup deletes them after the retention period, so queries still reading an older
+          // version finish and time travel can read it.
+          keepForCleanup(removed);
           dropStaging();
           LOG.info(
               "tessera-file: committed version {} of {}: {} ({} files added, {} removed)",

@@ -52,6 +52,7 @@ public class FileTable implements SupportsRead, SupportsWrite {
   private final Map<String, String> options;
   private final FileStaging.Pending staged;
   private Snapshot loaded;
+  private boolean timeTravel;
 
   /**
    * @param metadata the table's metadata, or null for a provider path with no table yet
@@ -80,6 +81,18 @@ public class FileTable implements SupportsRead, SupportsWrite {
   FileTable loadedFrom(Snapshot snapshot) {
     this.loaded = snapshot;
     return this;
+  }
+
+  /** This table as of an older version (time travel): read-only, always that version. */
+  FileTable travelledTo(Snapshot snapshot) {
+    this.loaded = snapshot;
+    this.timeTravel = true;
+    return this;
+  }
+
+  /** The version this table was loaded at, or -1. */
+  long loadedVersion() {
+    return loaded == null ? -1 : loaded.version();
   }
 
   /** The staged CTAS / RTAS this table belongs to, or null for an ordinary table. */
@@ -136,6 +149,9 @@ public class FileTable implements SupportsRead, SupportsWrite {
 
   @Override
   public Set<TableCapability> capabilities() {
+    if (timeTravel) {
+      return Set.of(TableCapability.BATCH_READ);
+    }
     if (staged != null) {
       return Set.of(
           TableCapability.BATCH_WRITE,
@@ -166,7 +182,10 @@ public class FileTable implements SupportsRead, SupportsWrite {
               + log.root()
               + "' (no _tessera/log); check option 'path', or create it by writing to it");
     }
-    if (metadata != null && loaded != null && !snap.metadata().equals(metadata)) {
+    if (timeTravel) {
+      snap = loaded;
+      requireFiles(snap);
+    } else if (metadata != null && loaded != null && !snap.metadata().equals(metadata)) {
       // Replaced (REPLACE TABLE AS SELECT) after this query resolved the table: read the version
       // it resolved, whose schema Spark planned with (a replace keeps the old files for cleanup).
       snap = loaded;
@@ -210,6 +229,36 @@ public class FileTable implements SupportsRead, SupportsWrite {
                   name, spark, opts, seq, userSchema, FileFormats.of("parquet").getClass());
         };
     return table.newScanBuilder(opts);
+  }
+
+  /**
+   * A version read by time travel must still have all its files (cleanup may have removed some).
+   */
+  private void requireFiles(Snapshot snap) {
+    long missing = 0;
+    try {
+      for (AddFile f : snap.files()) {
+        if (!log.fs().exists(new Path(log.root(), f.path()))) {
+          missing++;
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    if (missing > 0) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+          "Version "
+              + snap.version()
+              + " of "
+              + name
+              + " can no longer be read: "
+              + missing
+              + " of its "
+              + snap.files().size()
+              + " files were removed by cleanup (they are kept for the retention period only)."
+              + " Read a newer version; CALL <catalog>.system.history(table => ...) lists them");
+    }
   }
 
   @Override

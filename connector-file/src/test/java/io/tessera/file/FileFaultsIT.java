@@ -497,6 +497,14 @@ class FileFaultsIT {
             plus.apply(
                 plus.apply(plus.apply(d0, expectedRows(100, 103, "d1")), d2),
                 expectedRows(200, 203, "d1")));
+    // Nothing stray: after a cleanup without retention only the snapshot's files are left.
+    spark
+        .sql(
+            "CALL "
+                + catalog
+                + ".system.cleanup(table => 'db.pairs', older_than_minutes => 0,"
+                + " retention_hours => 0)")
+        .collectAsList();
     assertThat(helper.dataFiles("pairs")).hasSize(snapshotFiles("pairs"));
   }
 

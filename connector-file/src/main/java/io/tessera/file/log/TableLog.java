@@ -90,6 +90,77 @@ public final class TableLog {
     }
   }
 
+  /**
+   * The committed state at {@code version} (time travel): the newest checkpoint at or before it,
+   * then the entries up to it. Empty when the version does not exist.
+   */
+  public java.util.Optional<Snapshot> snapshotAt(long version) {
+    if (version < 0) {
+      return java.util.Optional.empty();
+    }
+    Snapshot s = Snapshot.empty();
+    long cp = checkpointAtOrBefore(version);
+    if (cp >= 0) {
+      byte[] bytes = read(checkpointPath(cp));
+      if (bytes != null) {
+        Checkpoint c = parse(bytes, Checkpoint.class);
+        Map<String, AddFile> files = new LinkedHashMap<>();
+        c.files().forEach(f -> files.put(f.path(), f));
+        s = new Snapshot(c.version(), c.metadata(), files, new LinkedHashMap<>(c.streaming()));
+      }
+    }
+    for (long v = s.version() + 1; v <= version; v++) {
+      byte[] bytes = read(entryPath(v));
+      if (bytes == null) {
+        return java.util.Optional.empty();
+      }
+      s = s.apply(parse(bytes, LogEntry.class));
+    }
+    return java.util.Optional.of(s);
+  }
+
+  /** The newest checkpoint version at or before {@code version}, or -1. */
+  private long checkpointAtOrBefore(long version) {
+    long best = -1;
+    try {
+      if (!fs.exists(logDir)) {
+        return -1;
+      }
+      for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(logDir)) {
+        String n = st.getPath().getName();
+        if (n.matches("\\d{20}\\.checkpoint\\.json")) {
+          long v = Long.parseLong(n.substring(0, 20));
+          if (v <= version && v > best) {
+            best = v;
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + logDir, e);
+    }
+    return best;
+  }
+
+  /** The newest committed version, or -1 when the table has none. */
+  public long latestVersion() {
+    return snapshot().version();
+  }
+
+  /**
+   * The newest version committed at or before {@code timestampMillis} (by the entries' commit
+   * times), or -1 when the table is younger.
+   */
+  public long versionAt(long timestampMillis) {
+    long latest = latestVersion();
+    for (long v = latest; v >= 0; v--) {
+      byte[] bytes = read(entryPath(v));
+      if (bytes != null && parse(bytes, LogEntry.class).timestamp() <= timestampMillis) {
+        return v;
+      }
+    }
+    return -1;
+  }
+
   /** Entries {@code from..to} (inclusive), for conflict checks. */
   public List<LogEntry> entries(long from, long to) {
     List<LogEntry> out = new ArrayList<>();

@@ -9,9 +9,10 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging} (default: all but
- * staging), sizes with {@code -Dbench.jdbc.rows}, rounds with {@code -Dbench.rounds} (at least 3).
- * Results are printed and written to {@code benchmarks/results/<date>.md}.
+ * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging,filescale}
+ * (default: all but staging and filescale), sizes with {@code -Dbench.jdbc.rows}, rounds with
+ * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
+ * benchmarks/results/<date>.md}.
  */
 public final class Benchmarks {
   private Benchmarks() {}
@@ -63,6 +64,10 @@ public final class Benchmarks {
         long rows = Long.getLong("bench.files.rows", 10_000_000L);
         charted.addAll(FileBenchmark.run(spark, rows, rounds, true));
       }
+      if (workloads.contains("filescale")) {
+        int files = Integer.getInteger("bench.filescale.files", 100_000);
+        report.append(FileScaleBenchmark.run(spark, files, rounds)).append("\n");
+      }
       if (workloads.contains("staging")) {
         long rows = Long.getLong("bench.staging.rows", 1_000_000L);
         for (BenchmarkRunner.Result r : StagingBenchmark.run(spark, rows, rounds)) {
@@ -86,9 +91,15 @@ public final class Benchmarks {
     System.out.println();
     System.out.println(report);
     Path dir = Files.createDirectories(Path.of(System.getProperty("bench.results", "results")));
-    Path file = dir.resolve(LocalDate.now() + ".md");
+    // A run of chosen workloads gets its own file, so it never overwrites the day's full run.
+    String suffix =
+        System.getProperty("bench.workloads") == null
+                || System.getProperty("bench.workloads").equals("jdbc,mariadb,kafka,files,scaling")
+            ? ""
+            : "-" + String.join("-", workloads);
+    Path file = dir.resolve(LocalDate.now() + suffix + ".md");
     if (!charted.isEmpty()) {
-      Path png = dir.resolve(LocalDate.now() + ".png");
+      Path png = dir.resolve(LocalDate.now() + suffix + ".png");
       Charts.write(charted, png);
       report.append("![ratios](").append(png.getFileName()).append(")\n");
     }

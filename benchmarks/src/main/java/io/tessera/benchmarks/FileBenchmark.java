@@ -183,6 +183,48 @@ final class FileBenchmark {
     }
   }
 
+  interface Write {
+    void run() throws Exception;
+  }
+
+  /** The tesseraCommitDurationMs of {@code rounds} runs of {@code write}, in ms. */
+  static List<Double> commitTimes(SparkSession spark, int rounds, Write write) throws Exception {
+    List<Long> commitMs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.spark.sql.util.QueryExecutionListener listener =
+        new org.apache.spark.sql.util.QueryExecutionListener() {
+          @Override
+          public void onSuccess(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
+            collect(qe.executedPlan());
+          }
+
+          private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
+                .forEach(
+                    (k, v) -> {
+                      if (k.equals("tesseraCommitDurationMs")) {
+                        commitMs.add(v.value());
+                      }
+                    });
+            scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
+          }
+
+          @Override
+          public void onFailure(
+              String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
+        };
+    spark.listenerManager().register(listener);
+    try {
+      for (int i = 0; i < rounds; i++) {
+        write.run();
+      }
+      Thread.sleep(1000); // listener events are asynchronous
+    } finally {
+      spark.listenerManager().unregister(listener);
+    }
+    return commitMs.stream().map(Long::doubleValue).toList();
+  }
+
   interface Body {
     void write(String path) throws Exception;
   }

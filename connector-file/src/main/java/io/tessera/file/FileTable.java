@@ -174,7 +174,12 @@ public class FileTable implements SupportsRead, SupportsWrite {
   /** Reads the committed files only, with Spark's own scan for the format. */
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
-    Snapshot snap = log.snapshot();
+    // The snapshot loaded with the table serves the scan while it is still the latest (one check
+    // for a newer entry), so a query reads the log once; otherwise the latest is read.
+    Snapshot snap =
+        loaded != null && (timeTravel || !log.hasVersion(loaded.version() + 1))
+            ? loaded
+            : log.snapshot();
     if (snap.metadata() == null) {
       throw new io.tessera.common.errors.TesseraException(
           io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
@@ -211,22 +216,53 @@ public class FileTable implements SupportsRead, SupportsWrite {
           };
     }
     Map<String, String> readOptions = new HashMap<>(options.asCaseSensitiveMap());
-    readOptions.put("basePath", log.root().toString());
     CaseInsensitiveStringMap opts = new CaseInsensitiveStringMap(readOptions);
     SparkSession spark = SparkSession.active();
-    scala.collection.immutable.Seq<String> seq = CollectionConverters.asScala(paths).toList();
+    scala.collection.immutable.Seq<String> seq =
+        CollectionConverters.asScala(List.of(log.root().toString())).toList();
     Option<StructType> userSchema = Option.apply(schema);
+    StructType partitionSchema =
+        new StructType(
+            snap.metadata().partitionColumns().stream()
+                .map(c -> schema.apply(c))
+                .toArray(org.apache.spark.sql.types.StructField[]::new));
+    org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex index =
+        new LogFileIndex(spark, log, snap, partitionSchema, readOptions);
     org.apache.spark.sql.execution.datasources.v2.FileTable table =
         switch (snap.metadata().format()) {
           case "orc" ->
-              new OrcTable(name, spark, opts, seq, userSchema, FileFormats.of("orc").getClass());
+              new OrcTable(name, spark, opts, seq, userSchema, FileFormats.of("orc").getClass()) {
+                @Override
+                public org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex
+                    fileIndex() {
+                  return index;
+                }
+              };
           case "json" ->
-              new JsonTable(name, spark, opts, seq, userSchema, FileFormats.of("json").getClass());
+              new JsonTable(name, spark, opts, seq, userSchema, FileFormats.of("json").getClass()) {
+                @Override
+                public org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex
+                    fileIndex() {
+                  return index;
+                }
+              };
           case "csv" ->
-              new CSVTable(name, spark, opts, seq, userSchema, FileFormats.of("csv").getClass());
+              new CSVTable(name, spark, opts, seq, userSchema, FileFormats.of("csv").getClass()) {
+                @Override
+                public org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex
+                    fileIndex() {
+                  return index;
+                }
+              };
           default ->
               new ParquetTable(
-                  name, spark, opts, seq, userSchema, FileFormats.of("parquet").getClass());
+                  name, spark, opts, seq, userSchema, FileFormats.of("parquet").getClass()) {
+                @Override
+                public org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex
+                    fileIndex() {
+                  return index;
+                }
+              };
         };
     return table.newScanBuilder(opts);
   }

@@ -49,10 +49,12 @@ public class FileTableProvider implements TableProvider, DataSourceRegister {
         new TableLog(
             FileCatalog.safeStore(new Path(path), "path"),
             SparkSession.active().sessionState().newHadoopConf());
+    if (!log.exists()) {
+      return new FileTable("tessera-file:" + path, log, null, options.asCaseSensitiveMap());
+    }
+    io.tessera.file.log.Snapshot snapshot = log.snapshot();
     return new FileTable(
-        "tessera-file:" + path,
-        log,
-        log.exists() ? log.snapshot().metadata() : null,
-        options.asCaseSensitiveMap());
+            "tessera-file:" + path, log, snapshot.metadata(), options.asCaseSensitiveMap())
+        .loadedFrom(snapshot);
   }
 }

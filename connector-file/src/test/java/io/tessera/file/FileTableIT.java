@@ -253,4 +253,21 @@ class FileTableIT {
                     .save())
         .hasMessageContaining("is on an object store (gs:)");
   }
+
+  @Test
+  void tableFoldersWithGlobCharactersAreReadable() throws Exception {
+    // Reads plan from the log: the folder name is never taken as a glob pattern.
+    String path = warehouse.resolve("odd [x] {y} *z? name").toString();
+    events(0, 9)
+        .write()
+        .format("tessera-file")
+        .option("path", path)
+        .option("partitionBy", "day")
+        .mode("append")
+        .save();
+    assertThat(strings(spark.read().format("tessera-file").load(path)))
+        .isEqualTo(expected(LongStream.range(0, 9)));
+    assertThat(strings(spark.read().format("tessera-file").load(path).where("day = 'd1'")))
+        .isEqualTo(expected(LongStream.range(0, 9).filter(i -> i % 3 == 1)));
+  }
 }

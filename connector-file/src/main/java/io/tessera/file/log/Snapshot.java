@@ -40,6 +40,29 @@ public final class Snapshot {
         entry.version(), entry.metadata() != null ? entry.metadata() : metadata, f, s);
   }
 
+  /** This snapshot with {@code entries} applied in order, copying the file map once. */
+  Snapshot applyAll(java.util.List<LogEntry> entries) {
+    if (entries.isEmpty()) {
+      return this;
+    }
+    Map<String, AddFile> f = new LinkedHashMap<>(files);
+    Map<String, Long> s = new LinkedHashMap<>(streaming);
+    TableMetadata m = metadata;
+    long v = version;
+    for (LogEntry entry : entries) {
+      entry.remove().forEach(f::remove);
+      entry.add().forEach(a -> f.put(a.path(), a));
+      if (entry.streaming() != null) {
+        s.merge(entry.streaming().queryId(), entry.streaming().epochId(), Math::max);
+      }
+      if (entry.metadata() != null) {
+        m = entry.metadata();
+      }
+      v = entry.version();
+    }
+    return new Snapshot(v, m, f, s);
+  }
+
   public long version() {
     return version;
   }

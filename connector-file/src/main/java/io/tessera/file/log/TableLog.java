@@ -81,13 +81,19 @@ public final class TableLog {
         s = new Snapshot(c.version(), c.metadata(), files, new LinkedHashMap<>(c.streaming()));
       }
     }
+    List<LogEntry> entries = new ArrayList<>();
     for (long v = s.version() + 1; ; v++) {
       byte[] bytes = read(entryPath(v));
       if (bytes == null) {
-        return s;
+        return s.applyAll(entries);
       }
-      s = s.apply(parse(bytes, LogEntry.class));
+      entries.add(parse(bytes, LogEntry.class));
     }
+  }
+
+  /** Whether version {@code version} has been committed. */
+  public boolean hasVersion(long version) {
+    return exists(entryPath(version));
   }
 
   /**

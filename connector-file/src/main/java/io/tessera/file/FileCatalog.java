@@ -30,11 +30,13 @@ import org.apache.spark.sql.connector.catalog.NamespaceChange;
 import org.apache.spark.sql.connector.catalog.ProcedureCatalog;
 import org.apache.spark.sql.connector.catalog.SupportsNamespaces;
 import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.catalog.TableCatalog;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
 import org.apache.spark.sql.connector.expressions.IdentityTransform;
 import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /**
@@ -352,12 +354,115 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     if (format.equalsIgnoreCase("tessera-file")) {
       format = "parquet";
     }
-    return FileWriteBuilder.newMetadata(info.schema(), partitionColumns, format);
+    if (props.containsKey(TableCatalog.PROP_LOCATION)) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          "LOCATION '"
+              + props.get(TableCatalog.PROP_LOCATION)
+              + "' is not supported: a tessera-file catalog table is a folder of its warehouse."
+              + " Remove LOCATION, or write to that folder with format(\"tessera-file\")"
+              + ".option(\"path\", ...); nothing was created");
+    }
+    // Every other property is kept with the table (shown by DESCRIBE / SHOW TBLPROPERTIES).
+    Map<String, String> kept = new java.util.TreeMap<>(props);
+    kept.keySet()
+        .removeAll(
+            List.of(
+                "format",
+                TableCatalog.PROP_PROVIDER,
+                TableCatalog.PROP_IS_MANAGED_LOCATION,
+                TableCatalog.PROP_EXTERNAL));
+    return FileWriteBuilder.newMetadata(info.schema(), partitionColumns, format, kept);
   }
 
+  /**
+   * {@code ALTER TABLE ... ADD COLUMNS} (nullable, after the existing columns: older files read
+   * them as null) and {@code SET / UNSET TBLPROPERTIES}, each one log entry with the new metadata
+   * and no files. Any other change is refused: it would make existing files unreadable or wrong.
+   */
   @Override
-  public Table alterTable(Identifier ident, TableChange... changes) {
-    throw new UnsupportedOperationException("tessera-file does not alter tables yet");
+  public Table alterTable(Identifier ident, TableChange... changes) throws NoSuchTableException {
+    FileTable current = (FileTable) loadTable(ident);
+    TableLog log = current.log();
+    for (int attempt = 0; attempt < 20; attempt++) {
+      Snapshot snap = log.snapshot();
+      TableMetadata meta = snap.metadata();
+      StructType schema = meta.schema();
+      Map<String, String> props = new java.util.TreeMap<>(meta.properties());
+      for (TableChange change : changes) {
+        if (change instanceof TableChange.AddColumn add) {
+          schema = addColumn(ident, schema, add);
+        } else if (change instanceof TableChange.SetProperty set) {
+          if (set.property().equalsIgnoreCase("format")) {
+            throw alterRefused(ident, "changing the format (existing files keep theirs)");
+          }
+          props.put(set.property(), set.value());
+        } else if (change instanceof TableChange.RemoveProperty remove) {
+          props.remove(remove.property());
+        } else {
+          throw alterRefused(
+              ident,
+              change.getClass().getSimpleName()
+                  + " (only ADD COLUMNS and SET/UNSET TBLPROPERTIES are supported; existing files"
+                  + " would otherwise be read wrongly)");
+        }
+      }
+      TableMetadata evolved =
+          FileWriteBuilder.newMetadata(schema, meta.partitionColumns(), meta.format(), props);
+      LogEntry entry =
+          new LogEntry(
+              snap.version() + 1,
+              System.currentTimeMillis(),
+              "alter table",
+              evolved,
+              List.of(),
+              List.of(),
+              null);
+      if (log.commit(entry, snap.apply(entry), 0)) {
+        Snapshot after = snap.apply(entry);
+        return new FileTable(name + "." + ident, log, evolved, options).loadedFrom(after);
+      }
+    }
+    throw new TesseraException(
+        TesseraError.COMMIT_FAILED,
+        "Could not alter " + name + "." + ident + ": too many concurrent writers");
+  }
+
+  private StructType addColumn(Identifier ident, StructType schema, TableChange.AddColumn add) {
+    String column = String.join(".", add.fieldNames());
+    if (add.fieldNames().length != 1) {
+      throw alterRefused(ident, "adding nested field " + column);
+    }
+    if (!add.isNullable()) {
+      throw alterRefused(
+          ident, "adding NOT NULL column " + column + " (older files have no value)");
+    }
+    if (add.position() != null) {
+      throw alterRefused(
+          ident, "adding column " + column + " at a position (columns are added after the others)");
+    }
+    if (add.defaultValue() != null) {
+      throw alterRefused(
+          ident, "adding column " + column + " with a DEFAULT (older files would read null)");
+    }
+    if (FileWriteBuilder.indexOf(schema, column) >= 0) {
+      throw alterRefused(ident, "adding column " + column + ", which the table already has");
+    }
+    StructType out = schema.add(column, add.dataType(), true);
+    if (add.comment() != null) {
+      out =
+          new StructType(
+              java.util.Arrays.stream(out.fields())
+                  .map(f -> f.name().equals(column) ? f.withComment(add.comment()) : f)
+                  .toArray(org.apache.spark.sql.types.StructField[]::new));
+    }
+    return out;
+  }
+
+  private TesseraException alterRefused(Identifier ident, String what) {
+    return new TesseraException(
+        TesseraError.UNSUPPORTED_WRITE_MODE,
+        "ALTER TABLE " + name + "." + ident + " is refused: " + what + ". Nothing was changed");
   }
 
   @Override

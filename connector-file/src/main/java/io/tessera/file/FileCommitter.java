@@ -58,7 +58,16 @@ final class FileCommitter {
    * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
    * partitioning, format); with {@code mustCreate} the table must not exist yet.
    */
-  record Replacement(TableMetadata metadata, boolean mustCreate) {}
+  record Replacement(TableMetadata metadata, boolean mustCreate, boolean replacesAll) {
+    Replacement(TableMetadata metadata, boolean mustCreate) {
+      this(metadata, mustCreate, true);
+    }
+
+    /** An ordinary write that also adds columns ({@code mergeSchema}): it replaces no files. */
+    static Replacement schemaChange(TableMetadata evolved) {
+      return new Replacement(evolved, false, false);
+    }
+  }
 
   FileCommitter(
       TableLog log,
@@ -117,7 +126,10 @@ final class FileCommitter {
                   + " nothing was published and the other table is unchanged");
         }
         checkConflicts(snap, staged);
-        List<String> removed = replacement == null ? removals(snap, staged) : allFiles(snap);
+        List<String> removed =
+            replacement == null || !replacement.replacesAll()
+                ? removals(snap, staged)
+                : allFiles(snap);
         if (!moved) {
           for (StagedFile s : staged) {
             Path target = new Path(log.root(), s.tablePath());
@@ -220,6 +232,9 @@ final class FileCommitter {
   }
 
   private String operation() {
+    if (replacement != null && !replacement.replacesAll()) {
+      return mode.describe() + " adding columns";
+    }
     if (replacement != null) {
       return replacement.mustCreate() ? "create table as select" : "replace table as select";
     }
@@ -276,7 +291,8 @@ final class FileCommitter {
     // table replaced meanwhile (REPLACE TABLE AS SELECT) has other ones, whatever the mode. A
     // streaming query resolves its table once, so this also stops a stream started before the
     // replace.
-    if (replacement == null && !java.util.Objects.equals(snap.metadata(), writeMetadata)) {
+    if ((replacement == null || !replacement.replacesAll())
+        && !java.util.Objects.equals(snap.metadata(), writeMetadata)) {
       throw new TesseraException(
           TesseraError.COMMIT_FAILED,
           "Concurrent write to "

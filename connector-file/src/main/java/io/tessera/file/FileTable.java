@@ -142,6 +142,7 @@ public class FileTable implements SupportsRead, SupportsWrite {
     p.put("provider", "tessera-file");
     p.put("location", log.root().toString());
     if (metadata != null) {
+      p.putAll(metadata.properties());
       p.put("format", metadata.format());
     }
     return p;
@@ -158,7 +159,15 @@ public class FileTable implements SupportsRead, SupportsWrite {
           TableCapability.TRUNCATE,
           TableCapability.OVERWRITE_BY_FILTER);
     }
-    if (metadata == null) {
+    boolean mergeSchema =
+        options.entrySet().stream()
+            .anyMatch(
+                e ->
+                    e.getKey().equalsIgnoreCase(FileWriteOptions.MERGE_SCHEMA.name())
+                        && e.getValue().trim().equalsIgnoreCase("true"));
+    if (metadata == null || mergeSchema) {
+      // A new table takes the first write's schema; mergeSchema adds the data's new columns.
+      // FileWriteBuilder.conform checks every column instead of Spark.
       Set<TableCapability> s = new java.util.HashSet<>(CAPABILITIES);
       s.add(TableCapability.ACCEPT_ANY_SCHEMA);
       return s;

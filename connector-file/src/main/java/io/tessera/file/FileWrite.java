@@ -39,6 +39,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   private final LogicalWriteInfo info;
   private final ParsedOptions options;
   private final TableMetadata metadata;
+  private final TableMetadata schemaChange;
   private final WriteMode mode;
 
   /** The version this write's decisions are based on; later commits are checked for conflicts. */
@@ -47,16 +48,26 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   private final java.util.concurrent.atomic.AtomicLong commitMillis =
       new java.util.concurrent.atomic.AtomicLong(-1);
 
+  /** The table's metadata as this write planned it (for the conflict check). */
+  private final TableMetadata planned;
+
+  /**
+   * @param planned the table's metadata when the write was planned
+   * @param evolved the metadata with columns added by {@code mergeSchema}, or null
+   */
   FileWrite(
       FileTable table,
       LogicalWriteInfo info,
       ParsedOptions options,
-      TableMetadata metadata,
+      TableMetadata planned,
+      TableMetadata evolved,
       WriteMode mode) {
     this.table = table;
     this.info = info;
     this.options = options;
-    this.metadata = metadata;
+    this.planned = planned;
+    this.metadata = evolved == null ? planned : evolved;
+    this.schemaChange = evolved;
     this.mode = mode;
     this.readVersion = table.log().snapshot().version();
   }
@@ -153,8 +164,12 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             readVersion,
             staging,
             options.get(FileWriteOptions.CHECKPOINT_INTERVAL),
-            table.staged() == null ? null : table.staged().replacement(),
-            metadata);
+            table.staged() == null
+                ? (schemaChange == null
+                    ? null
+                    : FileCommitter.Replacement.schemaChange(schemaChange))
+                : table.staged().replacement(),
+            planned);
     return new Prepared(factory, committer);
   }
 

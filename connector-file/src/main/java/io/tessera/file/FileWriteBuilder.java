@@ -61,12 +61,41 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     merged.putAll(info.options().asCaseSensitiveMap());
     ParsedOptions options = FileWriteOptions.OPTIONS.parse(merged);
     TableMetadata metadata = table.metadata() != null ? table.metadata() : create(options);
+    TableMetadata evolved = metadata;
+    if (options.get(FileWriteOptions.MERGE_SCHEMA)) {
+      evolved = merged(metadata, info.schema(), table.name());
+    }
     // Spark resolves columns for catalog batch writes, but not for streaming sinks nor for a
     // provider write that lost the race to create the table: check every path here.
-    conform(info.schema(), metadata.schema(), table.name());
+    conform(info.schema(), evolved.schema(), table.name());
     FileFormats.checkSupported(
-        metadata.format(), dataSchema(metadata.schema(), metadata.partitionColumns()));
-    return new FileWrite(table, info, options, metadata, mode());
+        evolved.format(), dataSchema(evolved.schema(), evolved.partitionColumns()));
+    return new FileWrite(
+        table, info, options, metadata, evolved == metadata ? null : evolved, mode());
+  }
+
+  /**
+   * {@code metadata} with the input's columns that the table lacks appended (nullable); null when
+   * there are none. Columns the table has keep their type: a different type is still refused.
+   */
+  static TableMetadata merged(TableMetadata metadata, StructType input, String tableName) {
+    StructType schema = metadata.schema();
+    List<StructField> added = new java.util.ArrayList<>();
+    for (StructField f : input.fields()) {
+      if (indexOf(schema, f.name()) < 0) {
+        added.add(f.copy(f.name(), f.dataType(), true, f.metadata()));
+      }
+    }
+    if (added.isEmpty()) {
+      return metadata;
+    }
+    StructType evolved = schema;
+    for (StructField f : added) {
+      evolved = evolved.add(f);
+    }
+    FileFormats.checkSupported(metadata.format(), dataSchema(evolved, metadata.partitionColumns()));
+    return TableMetadata.of(
+        evolved, metadata.partitionColumns(), metadata.format(), metadata.properties());
   }
 
   /**
@@ -148,6 +177,15 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
   /** Validated metadata for a new table. */
   static TableMetadata newMetadata(
       StructType schema, List<String> partitionColumns, String format) {
+    return newMetadata(schema, partitionColumns, format, Map.of());
+  }
+
+  /** Validated metadata for a new table that keeps {@code properties}. */
+  static TableMetadata newMetadata(
+      StructType schema,
+      List<String> partitionColumns,
+      String format,
+      Map<String, String> properties) {
     String f = FileFormats.normalize(format);
     // Partition columns match case-insensitively, as Spark's columns do; the table keeps each
     // column's own spelling.
@@ -172,7 +210,7 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
           "A table needs at least one column that is not a partition column");
     }
     FileFormats.checkSupported(f, dataSchema(schema, partitionColumns));
-    return TableMetadata.of(schema, partitionColumns, f, Map.of());
+    return TableMetadata.of(schema, partitionColumns, f, properties);
   }
 
   static StructType dataSchema(StructType schema, List<String> partitionColumns) {

@@ -48,6 +48,13 @@ public final class FileWriteOptions {
       OptionSpec.intInRange(
           "checkpointInterval", 10, 1, 10_000, "write a log checkpoint every this many commits");
 
+  public static final OptionSpec<Boolean> MERGE_SCHEMA =
+      OptionSpec.bool(
+          "mergeSchema",
+          false,
+          "provider writes: add the data's columns that the table lacks (nullable, after the"
+              + " existing ones) in the same commit; older files read them as null");
+
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-file")
           .add(
@@ -57,7 +64,8 @@ public final class FileWriteOptions {
               DISTRIBUTION,
               MAX_RECORDS_PER_FILE,
               COMPRESSION,
-              CHECKPOINT_INTERVAL)
+              CHECKPOINT_INTERVAL,
+              MERGE_SCHEMA)
           .ignore("checkpointLocation")
           .build();
 }

@@ -297,7 +297,7 @@ final class FileCommitter {
           TesseraError.COMMIT_FAILED,
           "Concurrent write to "
               + tableName
-              + ": the table was replaced (new schema, partitioning or format) after this "
+              + ": the table was replaced or altered (new schema, partitioning, format or properties) after this "
               + operation()
               + " started at version "
               + readVersion

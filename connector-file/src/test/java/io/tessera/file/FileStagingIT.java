@@ -269,7 +269,7 @@ class FileStagingIT {
     assertThat(appendError).hasSize(1);
     assertThat(appendError.get(0))
         .hasMessageContaining("[COMMIT_FAILED] Concurrent write")
-        .hasMessageContaining("the table was replaced");
+        .hasMessageContaining("the table was replaced or altered");
     assertThat(columns(t)).containsExactly("id", "twice");
     assertThat(spark.table(t).orderBy("id").collectAsList().toString())
         .isEqualTo("[[0,0], [1,2], [2,4], [3,6]]");

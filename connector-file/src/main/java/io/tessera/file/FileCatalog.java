@@ -126,6 +126,13 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
    */
   static Path safeStore(Path path, String what) {
     String scheme = path.toUri().getScheme();
+    if (scheme == null) {
+      // An unqualified path lives on the default file system (fs.defaultFS), which may be one.
+      scheme =
+          org.apache.hadoop.fs.FileSystem.getDefaultUri(
+                  org.apache.spark.sql.SparkSession.active().sessionState().newHadoopConf())
+              .getScheme();
+    }
     if (scheme != null && UNSAFE_SCHEMES.contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
       throw new TesseraException(
           TesseraError.INVALID_OPTION_VALUE,

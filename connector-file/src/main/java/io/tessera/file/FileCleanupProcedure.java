@@ -37,6 +37,10 @@ final class FileCleanupProcedure extends CleanupProcedure {
 
   @Override
   protected List<String> cleanup(String table, int olderThanMinutes) {
+    if (olderThanMinutes < 0) {
+      throw new IllegalArgumentException(
+          "older_than_minutes must be 0 or more, got " + olderThanMinutes);
+    }
     String[] parts = table.split("\\.", 2);
     if (parts.length != 2) {
       throw new IllegalArgumentException(
@@ -45,6 +49,14 @@ final class FileCleanupProcedure extends CleanupProcedure {
     TableLog log = catalog.log(Identifier.of(new String[] {parts[0]}, parts[1]));
     long now = System.currentTimeMillis();
     return cleanup(log, now - olderThanMinutes * 60_000L, now - retentionHours * 3_600_000L);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicReference<Runnable> AFTER_CANDIDATES =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** For race tests only: runs {@code r} once the next cleanup has chosen its candidates. */
+  static void runAfterNextCandidatesForTests(Runnable r) {
+    AFTER_CANDIDATES.set(r);
   }
 
   /** How long files that a commit removed stay readable by older versions (time travel). */
@@ -133,15 +145,23 @@ final class FileCleanupProcedure extends CleanupProcedure {
       if (candidates.isEmpty()) {
         return deleted;
       }
-      // Re-check just before deleting: a commit may have landed since the first read, and a
-      // file of a write that is still running (its heartbeat is recent) is never deleted.
-      Snapshot latest = log.snapshot();
+      // Re-check each candidate just before deleting it. Order matters: first the write's
+      // heartbeat (a writer stops it only after its log entry exists), then the log (reloaded
+      // when a newer version appeared), then the file's time.
+      Runnable hook = AFTER_CANDIDATES.getAndSet(null);
+      if (hook != null) {
+        hook.run();
+      }
+      Snapshot latest = snap;
       for (String rel : candidates) {
         Path p = new Path(log.root(), rel);
         String writeId = writeId(rel, stagingPrefix);
-        long now = System.currentTimeMillis();
-        if (writeId != null && Heartbeat.isLive(fs, new Path(stagingRoot, writeId), now)) {
+        if (writeId != null
+            && Heartbeat.isLive(fs, new Path(stagingRoot, writeId), System.currentTimeMillis())) {
           continue;
+        }
+        if (log.hasVersion(latest.version() + 1)) {
+          latest = log.snapshot();
         }
         if (!rel.startsWith(stagingPrefix) && latest.contains(dataPath(rel))) {
           continue;

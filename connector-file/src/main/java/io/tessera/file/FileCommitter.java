@@ -159,12 +159,17 @@ final class FileCommitter {
         // From the first create attempt on, the moved files may be referenced by a committed
         // entry whose outcome this writer cannot see: it never deletes them (cleanup does,
         // once no entry names them).
-        entryAttempted = true;
-        if (log.commit(entry, snap.apply(entry), checkpointInterval)) {
+        boolean won;
+        try {
+          won = log.commit(entry, snap.apply(entry), checkpointInterval);
+        } catch (RuntimeException e) {
+          entryAttempted = true; // the create failed in a way that may hide a success
+          throw e;
+        }
+        if (won) {
           // Committed: from here on nothing may undo the moved files. Removed files stay until
           // cleanup deletes them after the retention period, so queries still reading an older
           // version finish and time travel can read it.
-          keepForCleanup(removed);
           dropStaging();
           LOG.info(
               "tessera-file: committed version {} of {}: {} ({} files added, {} removed)",
@@ -239,22 +244,6 @@ final class FileCommitter {
       return replacement.mustCreate() ? "create table as select" : "replace table as select";
     }
     return mode.describe();
-  }
-
-  /**
-   * Cleanup judges a file's age by its modification time; a replaced file's age must count from its
-   * replacement, so that a query still reading the old version has the cleanup threshold to finish.
-   */
-  private void keepForCleanup(List<String> removed) {
-    long now = System.currentTimeMillis();
-    for (String r : removed) {
-      try {
-        log.fs().setTimes(new Path(log.root(), r), now, -1);
-      } catch (IOException e) {
-        LOG.warn(
-            "tessera-file: could not refresh the time of replaced file {}: {}", r, e.toString());
-      }
-    }
   }
 
   private static List<String> allFiles(Snapshot snap) {

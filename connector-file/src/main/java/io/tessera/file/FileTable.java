@@ -83,6 +83,54 @@ public class FileTable implements SupportsRead, SupportsWrite {
     return this;
   }
 
+  private static final java.util.concurrent.atomic.AtomicReference<Runnable> AFTER_SCAN_PLANNED =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /**
+   * For race tests only: runs {@code r} right after the next scan of any table chose its version.
+   */
+  public static void runAfterNextScanPlannedForTests(Runnable r) {
+    AFTER_SCAN_PLANNED.set(r);
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong minScanned =
+      new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+
+  private void noteScanned(long version) {
+    minScanned.accumulateAndGet(version, Math::min);
+  }
+
+  /**
+   * The version a batch write of this table must check conflicts from: the oldest version this
+   * table instance was loaded at or served to a scan (a query that reads and overwrites the table
+   * uses one instance), so a commit after what the query read is never silently replaced. -1 when
+   * the table was not loaded from a snapshot.
+   */
+  long conflictBaseVersion() {
+    long v = loaded == null ? Long.MAX_VALUE : loaded.version();
+    v = Math.min(v, minScanned.get());
+    return v == Long.MAX_VALUE ? -1 : v;
+  }
+
+  /** Whether {@code after} reads the files of {@code before} the same way (columns only added). */
+  static boolean sameLayout(TableMetadata before, TableMetadata after) {
+    if (!before.format().equals(after.format())
+        || !before.partitionColumns().equals(after.partitionColumns())) {
+      return false;
+    }
+    org.apache.spark.sql.types.StructField[] a = before.schema().fields();
+    org.apache.spark.sql.types.StructField[] b = after.schema().fields();
+    if (b.length < a.length) {
+      return false;
+    }
+    for (int i = 0; i < a.length; i++) {
+      if (!a[i].name().equals(b[i].name()) || !a[i].dataType().sameType(b[i].dataType())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** This table as of an older version (time travel): read-only, always that version. */
   FileTable travelledTo(Snapshot snapshot) {
     this.loaded = snapshot;
@@ -196,15 +244,28 @@ public class FileTable implements SupportsRead, SupportsWrite {
               + log.root()
               + "' (no _tessera/log); check option 'path', or create it by writing to it");
     }
+    StructType planned = null;
     if (timeTravel) {
       snap = loaded;
       requireFiles(snap);
-    } else if (metadata != null && loaded != null && !snap.metadata().equals(metadata)) {
-      // Replaced (REPLACE TABLE AS SELECT) after this query resolved the table: read the version
-      // it resolved, whose schema Spark planned with (a replace keeps the old files for cleanup).
-      snap = loaded;
+    } else if (metadata != null && !snap.metadata().equals(metadata)) {
+      if (sameLayout(metadata, snap.metadata())) {
+        // Only properties changed or columns were added (ALTER TABLE, mergeSchema) since this
+        // query resolved the table: read the latest files with the schema Spark planned with.
+        planned = metadata.schema();
+      } else if (loaded != null) {
+        // Replaced (REPLACE TABLE AS SELECT) after this query resolved the table: read the
+        // version it resolved, whose schema Spark planned with (a replace keeps the old files
+        // for cleanup).
+        snap = loaded;
+      }
     }
-    StructType schema = snap.metadata().schema();
+    noteScanned(snap.version());
+    Runnable hook = AFTER_SCAN_PLANNED.getAndSet(null);
+    if (hook != null) {
+      hook.run();
+    }
+    StructType schema = planned != null ? planned : snap.metadata().schema();
     List<String> paths =
         snap.files().stream()
             .map(AddFile::path)

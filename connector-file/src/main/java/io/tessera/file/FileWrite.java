@@ -69,7 +69,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
     this.metadata = evolved == null ? planned : evolved;
     this.schemaChange = evolved;
     this.mode = mode;
-    this.readVersion = table.log().snapshot().version();
+    long base = table.conflictBaseVersion();
+    this.readVersion = base >= 0 ? base : table.log().snapshot().version();
   }
 
   @Override
@@ -110,7 +111,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   }
 
   /** Prepares Spark's format writer on the driver and the committer for one (micro-)batch. */
-  Prepared prepare() {
+  Prepared prepare(boolean streaming) {
     SparkSession spark = SparkSession.active();
     // Files always hold the table's columns in the table's order and types; the input (already
     // checked by FileWriteBuilder.conform) may list them in another order.
@@ -161,7 +162,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             table.log(),
             table.name(),
             mode,
-            readVersion,
+            // A stream's table was loaded when it started: each epoch checks from the latest.
+            streaming ? table.log().snapshot().version() : readVersion,
             staging,
             options.get(FileWriteOptions.CHECKPOINT_INTERVAL),
             table.staged() == null
@@ -177,12 +179,12 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
 
   @Override
   public BatchWrite toBatch() {
-    return new FileBatchWrite(this::prepare, commitMillis, table.staged());
+    return new FileBatchWrite(() -> prepare(false), commitMillis, table.staged());
   }
 
   @Override
   public StreamingWrite toStreaming() {
-    return new FileStreamingWrite(info.queryId(), this::prepare);
+    return new FileStreamingWrite(info.queryId(), () -> prepare(true));
   }
 
   @Override

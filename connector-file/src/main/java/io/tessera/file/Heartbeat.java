@@ -23,7 +23,9 @@ final class Heartbeat {
 
   static final String FILE = "_heartbeat";
   static final Duration INTERVAL = Duration.ofSeconds(10);
-  static final Duration LIVE = Duration.ofSeconds(60);
+
+  /** Generous against clock differences between hosts and file system stalls. */
+  static final Duration LIVE = Duration.ofMinutes(10);
 
   private static final ScheduledExecutorService BEATS =
       Executors.newSingleThreadScheduledExecutor(

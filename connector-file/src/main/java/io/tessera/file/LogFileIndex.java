@@ -50,7 +50,7 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
   private final StructType partitionSchema;
   private final PartitionSpec spec;
 
-  /** Per partition folder (relative, "" when unpartitioned): its files. */
+  /** Per partition folder and values (relative folder, "" when unpartitioned): its files. */
   private final Map<String, List<AddFile>> filesByFolder = new LinkedHashMap<>();
 
   private final Map<String, PartitionPath> partitionByFolder = new LinkedHashMap<>();
@@ -76,10 +76,13 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
     for (AddFile f : snap.files()) {
       int slash = f.path().lastIndexOf('/');
       String folder = slash < 0 ? "" : f.path().substring(0, slash);
-      filesByFolder.computeIfAbsent(folder, k -> new ArrayList<>()).add(f);
-      if (!partitionByFolder.containsKey(folder) && partitionSchema.nonEmpty()) {
+      // Grouped by folder and values: files of one folder can differ in values (a null and the
+      // text '__HIVE_DEFAULT_PARTITION__' share the default folder).
+      String group = folder + '\u0000' + f.partition();
+      filesByFolder.computeIfAbsent(group, k -> new ArrayList<>()).add(f);
+      if (!partitionByFolder.containsKey(group) && partitionSchema.nonEmpty()) {
         partitionByFolder.put(
-            folder,
+            group,
             new PartitionPath(
                 row(partitionSchema, f.partition()), new Path(rootText + "/" + folder)));
       }
@@ -198,8 +201,19 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
     if (leafDirs == null) {
       Map<Path, FileStatus[]> m = new LinkedHashMap<>();
       filesByFolder.forEach(
-          (folder, fs) ->
-              m.put(folder.isEmpty() ? root : new Path(rootText + "/" + folder), statuses(fs)));
+          (group, fs) -> {
+            String folder = group.substring(0, group.indexOf('\u0000'));
+            Path dir = folder.isEmpty() ? root : new Path(rootText + "/" + folder);
+            FileStatus[] before = m.get(dir);
+            FileStatus[] add = statuses(fs);
+            if (before == null) {
+              m.put(dir, add);
+            } else {
+              FileStatus[] both = java.util.Arrays.copyOf(before, before.length + add.length);
+              System.arraycopy(add, 0, both, before.length, add.length);
+              m.put(dir, both);
+            }
+          });
       leafDirs = scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(m));
     }
     return leafDirs;

@@ -56,6 +56,15 @@ class FileFaultsIT {
             DataTypes.LongType);
   }
 
+  @org.junit.jupiter.api.AfterEach
+  void noHookLeftBehind() {
+    boolean pending = io.tessera.file.log.TableLog.testHookPending();
+    io.tessera.file.log.TableLog.injectFaultForTests(null);
+    io.tessera.file.log.TableLog.runBeforeNextCreateForTests(null);
+    FileTable.runAfterNextScanPlannedForTests(null);
+    assertThat(pending).as("an injected fault or hook was never used").isFalse();
+  }
+
   @BeforeEach
   void registerCatalog() {
     helper.registerCatalog();
@@ -506,6 +515,72 @@ class FileFaultsIT {
                 + " retention_hours => 0)")
         .collectAsList();
     assertThat(helper.dataFiles("pairs")).hasSize(snapshotFiles("pairs"));
+  }
+
+  @Test
+  void cleanupThatChoseItsFilesBeforeACommitLandedKeepsThem() throws Exception {
+    String t = table("racecommit");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    io.tessera.file.log.TableLog log = helper.tableLog("racecommit");
+    CountDownLatch chosen = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<?>[] cleanup = new CompletableFuture<?>[1];
+    // Just before the append's log entry is created (its files moved into the table and not yet
+    // referenced), the most eager cleanup lists them as candidates and pauses; the append then
+    // commits and stops its heartbeat; only then does cleanup go on to delete.
+    io.tessera.file.log.TableLog.runBeforeNextCreateForTests(
+        () -> {
+          FileCleanupProcedure.runAfterNextCandidatesForTests(
+              () -> {
+                chosen.countDown();
+                try {
+                  release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+          cleanup[0] =
+              CompletableFuture.runAsync(
+                  () ->
+                      deleted.addAll(
+                          FileCleanupProcedure.cleanup(
+                              log, System.currentTimeMillis() + 3_600_000L)));
+          try {
+            assertThat(chosen.await(60, TimeUnit.SECONDS)).isTrue();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    FileTableIT.events(30, 60).writeTo(t).append();
+    release.countDown();
+    cleanup[0].get(60, TimeUnit.SECONDS);
+    assertThat(deleted).noneMatch(f -> f.endsWith(".parquet"));
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
+    assertThat(helper.dataFiles("racecommit")).hasSize(snapshotFiles("racecommit"));
+  }
+
+  @Test
+  void anOverwriteOfWhatItReadNeverDropsACommitMadeAfterItsScan() throws Exception {
+    String t = table("readoverwrite");
+    FileTableIT.events(0, 9).writeTo(t).append();
+    // After INSERT OVERWRITE ... SELECT FROM t chose the version its scan reads, another writer
+    // appends: the overwrite would replace those rows unseen, so it must fail instead.
+    FileTable.runAfterNextScanPlannedForTests(
+        () -> {
+          try {
+            CompletableFuture.runAsync(() -> append(t, 100, 103)).get(120, TimeUnit.SECONDS);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    assertThatThrownBy(
+            () -> spark.sql("INSERT OVERWRITE " + t + " SELECT id + 1000, name, day FROM " + t))
+        .hasStackTraceContaining("[COMMIT_FAILED] Concurrent write to");
+    assertThat(rows(t))
+        .isEqualTo(
+            FileTableIT.expected(
+                LongStream.concat(LongStream.range(0, 9), LongStream.range(100, 103))));
   }
 
   @Test

@@ -38,10 +38,15 @@ class FileSchemaEvolutionIT {
             + format
             + " PARTITIONED BY (day) TBLPROPERTIES ('team' = 'sales') COMMENT 'orders'");
     spark.sql("INSERT INTO " + t + " VALUES (1, 'a', 'd1'), (2, 'b', 'd2')");
+    org.apache.spark.sql.Dataset<Row> before = spark.table(t);
+    assertThat(before.count()).isEqualTo(2L);
     spark.sql("ALTER TABLE " + t + " ADD COLUMNS (score DOUBLE COMMENT 'points', tag STRING)");
     spark.sql("INSERT INTO " + t + " (id, name, day, score, tag) VALUES (3, 'c', 'd1', 1.5, 'x')");
     assertThat(rows("SELECT id, name, day, score, tag FROM " + t))
         .containsExactly("[1,a,d1,null,null]", "[2,b,d2,null,null]", "[3,c,d1,1.5,x]");
+    // A DataFrame resolved before the ALTER still sees every commit, with its own columns.
+    assertThat(before.collectAsList().stream().map(Row::toString).sorted().toList())
+        .containsExactly("[1,a,d1]", "[2,b,d2]", "[3,c,d1]");
 
     // Create-time properties are kept and can be changed.
     assertThat(rows("SHOW TBLPROPERTIES " + t)).contains("[team,sales]");

@@ -201,6 +201,11 @@ public final class TableLog {
     FAULT.set(f);
   }
 
+  /** For tests: whether an injected fault or hook has not been used yet. */
+  public static boolean testHookPending() {
+    return FAULT.get() != null || BEFORE_CREATE.get() != null;
+  }
+
   /** For race tests only: runs {@code r} just before the next entry create in this JVM. */
   public static void runBeforeNextCreateForTests(Runnable r) {
     BEFORE_CREATE.set(r);

@@ -187,6 +187,17 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
       String format,
       Map<String, String> properties) {
     String f = FileFormats.normalize(format);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (StructField field : schema.fields()) {
+      if (!seen.add(field.name().toLowerCase(java.util.Locale.ROOT))) {
+        throw new TesseraException(
+            TesseraError.SCHEMA_MISMATCH,
+            "Column '"
+                + field.name()
+                + "' differs from another column only in letter case; tessera-file matches"
+                + " columns case-insensitively, as Spark does by default. Rename one of them");
+      }
+    }
     // Partition columns match case-insensitively, as Spark's columns do; the table keeps each
     // column's own spelling.
     partitionColumns =

@@ -55,6 +55,7 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
 
   private final Map<String, PartitionPath> partitionByFolder = new LinkedHashMap<>();
   private final long sizeInBytes;
+  private final long version;
   private scala.collection.mutable.LinkedHashMap<Path, FileStatus> leafFiles;
   private scala.collection.immutable.Map<Path, FileStatus[]> leafDirs;
 
@@ -72,6 +73,7 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
     this.root = log.root();
     this.rootText = log.root().toString();
     this.partitionSchema = partitionSchema;
+    this.version = snap.version();
     long size = 0;
     for (AddFile f : snap.files()) {
       int slash = f.path().lastIndexOf('/');
@@ -93,6 +95,20 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
         new PartitionSpec(
             partitionSchema,
             CollectionConverters.asScala(new ArrayList<>(partitionByFolder.values())).toSeq());
+  }
+
+  /** Two scans of the same table version are the same (lets Spark reuse exchanges). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LogFileIndex other
+        && other.rootText.equals(rootText)
+        && other.version == version
+        && other.partitionSchema.equals(partitionSchema);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(rootText, version);
   }
 
   @Override

@@ -824,6 +824,16 @@ class FileFaultsIT {
     assertThat(rows(t)).isEmpty();
     assertThat(helper.dataFiles("strict")).isEmpty();
 
+    // Columns that differ only in case are refused (with case-sensitive analysis on).
+    spark.conf().set("spark.sql.caseSensitive", "true");
+    try {
+      assertThatThrownBy(
+              () -> spark.sql("CREATE TABLE " + catalog + ".db.twins (a INT, A INT, id BIGINT)"))
+          .hasMessageContaining("Column 'A' differs from another column only in letter case");
+    } finally {
+      spark.conf().unset("spark.sql.caseSensitive");
+    }
+
     // Partition columns match case-insensitively and keep the column's spelling.
     spark.sql(
         "CREATE TABLE "

@@ -93,6 +93,16 @@ public class FileTable implements SupportsRead, SupportsWrite {
     AFTER_SCAN_PLANNED.set(r);
   }
 
+  /** The snapshot scanned per query execution (the few most recent), so a query reads one. */
+  private final Map<String, Snapshot> scannedIn =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Snapshot> eldest) {
+              return size() > 8;
+            }
+          });
+
   private final java.util.concurrent.atomic.AtomicLong minScanned =
       new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
 
@@ -233,10 +243,15 @@ public class FileTable implements SupportsRead, SupportsWrite {
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
     // The snapshot loaded with the table serves the scan while it is still the latest (one check
     // for a newer entry), so a query reads the log once; otherwise the latest is read.
+    String execution =
+        SparkSession.active().sparkContext().getLocalProperty("spark.sql.execution.id");
+    Snapshot pinned = execution == null || timeTravel ? null : scannedIn.get(execution);
     Snapshot snap =
-        loaded != null && (timeTravel || !log.hasVersion(loaded.version() + 1))
-            ? loaded
-            : log.snapshot();
+        pinned != null
+            ? pinned
+            : loaded != null && (timeTravel || !log.hasVersion(loaded.version() + 1))
+                ? loaded
+                : log.snapshot();
     if (snap.metadata() == null) {
       throw new io.tessera.common.errors.TesseraException(
           io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
@@ -261,6 +276,11 @@ public class FileTable implements SupportsRead, SupportsWrite {
       }
     }
     noteScanned(snap.version());
+    if (execution != null && !timeTravel) {
+      // Every other scan of this table in the same query (a self-join, a subquery) reads the
+      // same version.
+      scannedIn.putIfAbsent(execution, snap);
+    }
     Runnable hook = AFTER_SCAN_PLANNED.getAndSet(null);
     if (hook != null) {
       hook.run();

@@ -584,6 +584,32 @@ class FileFaultsIT {
   }
 
   @Test
+  void everyScanOfATableInOneQueryReadsTheSameVersion() throws Exception {
+    String t = table("oneversion");
+    FileTableIT.events(0, 9).writeTo(t).append();
+    // After the first scan of t chose its version, another writer appends; the second scan of t
+    // in the same query must still read that version.
+    FileTable.runAfterNextScanPlannedForTests(
+        () -> {
+          try {
+            CompletableFuture.runAsync(() -> append(t, 100, 103)).get(120, TimeUnit.SECONDS);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    long difference =
+        spark
+            .sql("SELECT (SELECT count(*) FROM " + t + ") - (SELECT count(*) FROM " + t + ")")
+            .first()
+            .getLong(0);
+    assertThat(difference).isZero();
+    assertThat(rows(t))
+        .isEqualTo(
+            FileTableIT.expected(
+                LongStream.concat(LongStream.range(0, 9), LongStream.range(100, 103))));
+  }
+
+  @Test
   void concurrentAppendsBothLand() throws Exception {
     String t = table("concurrent");
     CompletableFuture<Void> a = CompletableFuture.runAsync(() -> append(t, 0, 500));

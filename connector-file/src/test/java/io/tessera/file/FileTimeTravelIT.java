@@ -109,4 +109,41 @@ class FileTimeTravelIT {
     assertThat(rows("SELECT * FROM " + t))
         .isEqualTo(FileTableIT.expected(LongStream.range(100, 105)));
   }
+
+  @Test
+  void historyNamesTheStreamingQueryAndEpochOfEachCommit() throws Exception {
+    String t = catalog + ".db.streamed";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING, day STRING)");
+    java.nio.file.Path input = io.tessera.testing.TestPaths.newFolder("history-in");
+    java.nio.file.Files.writeString(
+        input.resolve("1.json"), "{\"id\":1,\"name\":\"a\",\"day\":\"d\"}\n");
+    org.apache.spark.sql.streaming.StreamingQuery q =
+        spark
+            .readStream()
+            .schema("id BIGINT, name STRING, day STRING")
+            .json(input.toString())
+            .writeStream()
+            .option(
+                "checkpointLocation",
+                io.tessera.testing.TestPaths.newFolder("history-ckpt").toString())
+            .toTable(t);
+    try {
+      q.processAllAvailable();
+      java.nio.file.Files.writeString(
+          input.resolve("2.json"), "{\"id\":2,\"name\":\"b\",\"day\":\"d\"}\n");
+      q.processAllAvailable();
+    } finally {
+      q.stop();
+    }
+    List<Row> history =
+        spark.sql("CALL " + catalog + ".system.history(table => 'db.streamed')").collectAsList();
+    assertThat(history).extracting(r -> r.getLong(0)).containsExactly(2L, 1L, 0L);
+    assertThat(history.subList(0, 2))
+        .extracting(r -> r.getString(7))
+        .containsOnly(q.id().toString());
+    assertThat(history)
+        .extracting(r -> r.isNullAt(8) ? null : r.getLong(8))
+        .containsExactly(1L, 0L, null);
+    assertThat(history).extracting(r -> r.getLong(5)).containsExactly(1L, 1L, 0L);
+  }
 }

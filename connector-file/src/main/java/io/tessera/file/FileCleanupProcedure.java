@@ -47,6 +47,9 @@ final class FileCleanupProcedure extends CleanupProcedure {
           "cleanup needs table => 'namespace.table', got '" + table + "'");
     }
     TableLog log = catalog.log(Identifier.of(new String[] {parts[0]}, parts[1]));
+    if (retentionHours < 0) {
+      retentionHours = tableRetentionHours(log, table);
+    }
     long now = System.currentTimeMillis();
     return cleanup(log, now - olderThanMinutes * 60_000L, now - retentionHours * 3_600_000L);
   }
@@ -71,10 +74,11 @@ final class FileCleanupProcedure extends CleanupProcedure {
     out[base.length] =
         org.apache.spark.sql.connector.catalog.procedures.ProcedureParameter.in(
                 "retention_hours", org.apache.spark.sql.types.DataTypes.IntegerType)
-            .defaultValue(String.valueOf(DEFAULT_RETENTION_HOURS))
+            .defaultValue("-1")
             .comment(
                 "files that a commit removed are kept this long after their removal, so older"
-                    + " versions stay readable")
+                    + " versions stay readable; default: the table's retentionHours property,"
+                    + " else 168")
             .build();
     return out;
   }
@@ -82,14 +86,44 @@ final class FileCleanupProcedure extends CleanupProcedure {
   @Override
   public java.util.Iterator<org.apache.spark.sql.connector.read.Scan> call(
       org.apache.spark.sql.catalyst.InternalRow input) {
+    retentionHours = -1;
     if (input.numFields() > 2 && !input.isNullAt(2)) {
       retentionHours = input.getInt(2);
-      if (retentionHours < 0) {
+      if (retentionHours < -1) {
         throw new IllegalArgumentException(
             "retention_hours must be 0 or more, got " + retentionHours);
       }
     }
     return super.call(input);
+  }
+
+  /** The table property that sets how long removed files are kept, in hours. */
+  static final String RETENTION_PROPERTY = "retentionHours";
+
+  private static int tableRetentionHours(TableLog log, String table) {
+    Snapshot snap = log.snapshot();
+    String value =
+        snap.metadata() == null ? null : snap.metadata().properties().get(RETENTION_PROPERTY);
+    if (value == null) {
+      return DEFAULT_RETENTION_HOURS;
+    }
+    try {
+      int hours = Integer.parseInt(value.trim());
+      if (hours >= 0) {
+        return hours;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "Table property '"
+            + RETENTION_PROPERTY
+            + "' of "
+            + table
+            + " is '"
+            + value
+            + "' but must be a whole number of hours, 0 or more; fix it with ALTER TABLE ... SET"
+            + " TBLPROPERTIES");
   }
 
   /** {@link #cleanup(TableLog, long, long)} keeping removed files for the default retention. */

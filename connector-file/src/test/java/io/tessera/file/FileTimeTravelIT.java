@@ -92,14 +92,26 @@ class FileTimeTravelIT {
         .collectAsList();
     assertThat(rows("SELECT * FROM " + t + " VERSION AS OF 1"))
         .isEqualTo(FileTableIT.expected(LongStream.range(0, 10)));
-    // ...and after it, an old version fails clearly instead of returning part of its rows.
+    // ...or for the table's own retentionHours property; after it, an old version fails
+    // clearly instead of returning part of its rows.
+    spark.sql("ALTER TABLE " + t + " SET TBLPROPERTIES ('retentionHours' = 'soon')");
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql(
+                        "CALL "
+                            + catalog
+                            + ".system.cleanup(table => 'db.travel', older_than_minutes => 0)")
+                    .collect())
+        .hasMessageContaining("Table property 'retentionHours'")
+        .hasMessageContaining("is 'soon' but must be a whole number of hours");
+    spark.sql("ALTER TABLE " + t + " SET TBLPROPERTIES ('retentionHours' = '0')");
     List<Row> deleted =
         spark
             .sql(
                 "CALL "
                     + catalog
-                    + ".system.cleanup(table => 'db.travel', older_than_minutes => 0,"
-                    + " retention_hours => 0)")
+                    + ".system.cleanup(table => 'db.travel', older_than_minutes => 0)")
             .collectAsList();
     assertThat(deleted).isNotEmpty();
     assertThatThrownBy(() -> spark.sql("SELECT * FROM " + t + " VERSION AS OF 1").collect())

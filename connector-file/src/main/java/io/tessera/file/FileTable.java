@@ -122,6 +122,20 @@ public class FileTable implements SupportsRead, SupportsWrite {
     return v == Long.MAX_VALUE ? -1 : v;
   }
 
+  /**
+   * Whether writes may add columns: the provider option {@code mergeSchema=true}, or the table
+   * property {@code mergeSchema=true} for catalog writes (Spark then leaves column checks, and
+   * casts, to the connector: the data's types must match the table's).
+   */
+  boolean mergesSchema() {
+    java.util.function.Predicate<Map.Entry<String, String>> on =
+        e ->
+            e.getKey().equalsIgnoreCase(FileWriteOptions.MERGE_SCHEMA.name())
+                && e.getValue().trim().equalsIgnoreCase("true");
+    return options.entrySet().stream().anyMatch(on)
+        || (metadata != null && metadata.properties().entrySet().stream().anyMatch(on));
+  }
+
   /** Whether {@code after} reads the files of {@code before} the same way (columns only added). */
   static boolean sameLayout(TableMetadata before, TableMetadata after) {
     if (!before.format().equals(after.format())
@@ -217,12 +231,7 @@ public class FileTable implements SupportsRead, SupportsWrite {
           TableCapability.TRUNCATE,
           TableCapability.OVERWRITE_BY_FILTER);
     }
-    boolean mergeSchema =
-        options.entrySet().stream()
-            .anyMatch(
-                e ->
-                    e.getKey().equalsIgnoreCase(FileWriteOptions.MERGE_SCHEMA.name())
-                        && e.getValue().trim().equalsIgnoreCase("true"));
+    boolean mergeSchema = mergesSchema();
     if (metadata == null || mergeSchema) {
       // A new table takes the first write's schema; mergeSchema adds the data's new columns.
       // FileWriteBuilder.conform checks every column instead of Spark.

@@ -62,7 +62,7 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     ParsedOptions options = FileWriteOptions.OPTIONS.parse(merged);
     TableMetadata metadata = table.metadata() != null ? table.metadata() : create(options);
     TableMetadata evolved = metadata;
-    if (options.get(FileWriteOptions.MERGE_SCHEMA)) {
+    if (options.get(FileWriteOptions.MERGE_SCHEMA) || table.mergesSchema()) {
       evolved = merged(metadata, info.schema(), table.name());
     }
     // Spark resolves columns for catalog batch writes, but not for streaming sinks nor for a

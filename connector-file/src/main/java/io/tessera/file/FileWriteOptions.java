@@ -52,8 +52,9 @@ public final class FileWriteOptions {
       OptionSpec.bool(
           "mergeSchema",
           false,
-          "provider writes: add the data's columns that the table lacks (nullable, after the"
-              + " existing ones) in the same commit; older files read them as null");
+          "add the data's columns that the table lacks (nullable, after the existing ones) in the"
+              + " same commit; older files read them as null. Provider writes; for catalog writes"
+              + " set it as a table property");
 
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-file")

@@ -128,4 +128,18 @@ class FileSchemaEvolutionIT {
                     .save())
         .hasMessageContaining("column 'extra' is STRING but the table has INT");
   }
+
+  @org.junit.jupiter.api.Test
+  void catalogTablesWithTheMergeSchemaPropertyAddColumnsOnWrite() throws Exception {
+    String t = catalog + ".db.merging";
+    spark.sql(
+        "CREATE TABLE " + t + " (id BIGINT, name STRING) TBLPROPERTIES ('mergeSchema' = 'true')");
+    spark.sql("SELECT 1L AS id, 'a' AS name").writeTo(t).append();
+    spark.sql("SELECT 2L AS id, 'b' AS name, 7 AS extra").writeTo(t).append();
+    assertThat(rows("SELECT * FROM " + t)).containsExactly("[1,a,null]", "[2,b,7]");
+    assertThatThrownBy(
+            () -> spark.sql("SELECT 3L AS id, 'c' AS name, 'x' AS extra").writeTo(t).append())
+        .hasMessageContaining("column 'extra' is STRING but the table has INT");
+    assertThat(rows("SELECT * FROM " + t)).containsExactly("[1,a,null]", "[2,b,7]");
+  }
 }

@@ -115,29 +115,7 @@ final class FileBenchmark {
     Dataset<Row> df = spark.range(0, rows, 1, 2).selectExpr("id", "id * 2 as v").cache();
     df.count();
     List<Long> commitMs = new java.util.concurrent.CopyOnWriteArrayList<>();
-    org.apache.spark.sql.util.QueryExecutionListener listener =
-        new org.apache.spark.sql.util.QueryExecutionListener() {
-          @Override
-          public void onSuccess(
-              String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
-            collect(qe.executedPlan());
-          }
-
-          private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
-            scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
-                .forEach(
-                    (k, v) -> {
-                      if (k.equals("tesseraCommitDurationMs")) {
-                        commitMs.add(v.value());
-                      }
-                    });
-            scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
-          }
-
-          @Override
-          public void onFailure(
-              String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
-        };
+    org.apache.spark.sql.util.QueryExecutionListener listener = commitListener(commitMs);
     spark.listenerManager().register(listener);
     try {
       BenchmarkRunner.Result r =
@@ -183,6 +161,31 @@ final class FileBenchmark {
     }
   }
 
+  /** Collects every tesseraCommitDurationMs of successful queries into {@code commitMs}. */
+  static org.apache.spark.sql.util.QueryExecutionListener commitListener(List<Long> commitMs) {
+    return new org.apache.spark.sql.util.QueryExecutionListener() {
+      @Override
+      public void onSuccess(String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
+        collect(qe.executedPlan());
+      }
+
+      private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
+        scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
+            .forEach(
+                (k, v) -> {
+                  if (k.equals("tesseraCommitDurationMs")) {
+                    commitMs.add(v.value());
+                  }
+                });
+        scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
+      }
+
+      @Override
+      public void onFailure(
+          String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
+    };
+  }
+
   interface Write {
     void run() throws Exception;
   }
@@ -190,29 +193,7 @@ final class FileBenchmark {
   /** The tesseraCommitDurationMs of {@code rounds} runs of {@code write}, in ms. */
   static List<Double> commitTimes(SparkSession spark, int rounds, Write write) throws Exception {
     List<Long> commitMs = new java.util.concurrent.CopyOnWriteArrayList<>();
-    org.apache.spark.sql.util.QueryExecutionListener listener =
-        new org.apache.spark.sql.util.QueryExecutionListener() {
-          @Override
-          public void onSuccess(
-              String f, org.apache.spark.sql.execution.QueryExecution qe, long d) {
-            collect(qe.executedPlan());
-          }
-
-          private void collect(org.apache.spark.sql.execution.SparkPlan plan) {
-            scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
-                .forEach(
-                    (k, v) -> {
-                      if (k.equals("tesseraCommitDurationMs")) {
-                        commitMs.add(v.value());
-                      }
-                    });
-            scala.jdk.javaapi.CollectionConverters.asJava(plan.children()).forEach(this::collect);
-          }
-
-          @Override
-          public void onFailure(
-              String f, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
-        };
+    org.apache.spark.sql.util.QueryExecutionListener listener = commitListener(commitMs);
     spark.listenerManager().register(listener);
     try {
       for (int i = 0; i < rounds; i++) {

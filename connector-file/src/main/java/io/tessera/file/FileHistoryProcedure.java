@@ -14,7 +14,6 @@ import org.apache.spark.sql.connector.catalog.Identifier;
 import org.apache.spark.sql.connector.catalog.procedures.BoundProcedure;
 import org.apache.spark.sql.connector.catalog.procedures.ProcedureParameter;
 import org.apache.spark.sql.connector.catalog.procedures.UnboundProcedure;
-import org.apache.spark.sql.connector.read.LocalScan;
 import org.apache.spark.sql.connector.read.Scan;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -113,19 +112,7 @@ final class FileHistoryProcedure implements UnboundProcedure, BoundProcedure {
               }));
     }
     java.util.Collections.reverse(rows);
-    InternalRow[] out = rows.toArray(InternalRow[]::new);
-    Scan scan =
-        new LocalScan() {
-          @Override
-          public InternalRow[] rows() {
-            return out;
-          }
-
-          @Override
-          public StructType readSchema() {
-            return RESULT;
-          }
-        };
-    return List.of(scan).iterator();
+    return io.tessera.common.procedures.CleanupProcedure.result(
+        rows.toArray(InternalRow[]::new), RESULT);
   }
 }

@@ -81,6 +81,11 @@ public abstract class CleanupProcedure implements UnboundProcedure, BoundProcedu
         removed.stream()
             .map(r -> (InternalRow) new GenericInternalRow(new Object[] {UTF8String.fromString(r)}))
             .toArray(InternalRow[]::new);
+    return result(rows, result);
+  }
+
+  /** A procedure's result: {@code rows} of {@code schema}, as the one scan Spark reads. */
+  public static Iterator<Scan> result(InternalRow[] rows, StructType schema) {
     Scan scan =
         new LocalScan() {
           @Override
@@ -90,7 +95,7 @@ public abstract class CleanupProcedure implements UnboundProcedure, BoundProcedu
 
           @Override
           public StructType readSchema() {
-            return result;
+            return schema;
           }
         };
     return List.of(scan).iterator();

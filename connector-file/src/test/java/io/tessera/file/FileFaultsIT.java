@@ -560,20 +560,22 @@ class FileFaultsIT {
     assertThat(helper.dataFiles("racecommit")).hasSize(snapshotFiles("racecommit"));
   }
 
+  /** Appends ids {@code from..to-1} as another writer would: its own query, its own thread. */
+  private static void appendFromAnotherWriter(String t, long from, long to) {
+    try {
+      CompletableFuture.runAsync(() -> append(t, from, to)).get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Test
   void anOverwriteOfWhatItReadNeverDropsACommitMadeAfterItsScan() throws Exception {
     String t = table("readoverwrite");
     FileTableIT.events(0, 9).writeTo(t).append();
     // After INSERT OVERWRITE ... SELECT FROM t chose the version its scan reads, another writer
     // appends: the overwrite would replace those rows unseen, so it must fail instead.
-    FileTable.runAfterNextScanPlannedForTests(
-        () -> {
-          try {
-            CompletableFuture.runAsync(() -> append(t, 100, 103)).get(120, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    FileTable.runAfterNextScanPlannedForTests(() -> appendFromAnotherWriter(t, 100, 103));
     assertThatThrownBy(
             () -> spark.sql("INSERT OVERWRITE " + t + " SELECT id + 1000, name, day FROM " + t))
         .hasStackTraceContaining("[COMMIT_FAILED] Concurrent write to");
@@ -589,14 +591,7 @@ class FileFaultsIT {
     FileTableIT.events(0, 9).writeTo(t).append();
     // After the first scan of t chose its version, another writer appends; the second scan of t
     // in the same query must still read that version.
-    FileTable.runAfterNextScanPlannedForTests(
-        () -> {
-          try {
-            CompletableFuture.runAsync(() -> append(t, 100, 103)).get(120, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    FileTable.runAfterNextScanPlannedForTests(() -> appendFromAnotherWriter(t, 100, 103));
     long difference =
         spark
             .sql("SELECT (SELECT count(*) FROM " + t + ") - (SELECT count(*) FROM " + t + ")")

@@ -92,10 +92,22 @@ public class MariaDbDialect extends JdbcDialect {
     return "ALTER TABLE " + qualifiedTable + " COMMENT = " + stringLiteral(comment);
   }
 
+  /**
+   * The staging table is Aria without transactions on MariaDB ({@code /*M! ...}{@code *}{@code /}
+   * is read by MariaDB only; MySQL keeps its default engine): loading it costs about half of
+   * InnoDB's (1,000,000 rows from 2 tasks: atomic write 6.9 s to 4.4 s). Nothing relies on its
+   * transactions: a failed attempt's rows stay but carry an attempt id the publish never selects,
+   * the publish counts the committed attempts' rows (a server crash that damages the table fails
+   * the publish; the target is untouched), and only the publish into the target is transactional.
+   */
   @Override
   public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
     return List.of(
-        "CREATE TABLE " + qualifiedStaging + " AS SELECT * FROM " + qualifiedTarget + " WHERE 1=0",
+        "CREATE TABLE "
+            + qualifiedStaging
+            + " /*M! ENGINE=Aria TRANSACTIONAL=0 */ AS SELECT * FROM "
+            + qualifiedTarget
+            + " WHERE 1=0",
         addAttemptColumn(qualifiedStaging));
   }
 

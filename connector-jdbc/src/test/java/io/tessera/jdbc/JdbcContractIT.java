@@ -518,6 +518,18 @@ abstract class JdbcContractIT {
         .hasStackTraceContaining("length");
     assertThat(jdbcCount("texts")).isEqualTo(1);
     assertNoStagingTables();
+
+    // A CTAS from it creates the table from the columns as Spark reads them (CHAR(3), VARCHAR(5),
+    // VARCHAR(10000), H2's VARCHAR as VARCHAR(1000000000)); each length becomes the database's
+    // CHAR/VARCHAR where it fits, else its unbounded text type. It was refused before.
+    spark.sql("CREATE TABLE " + table("texts_copy") + " AS SELECT * FROM " + t);
+    Row copy = spark.table(table("texts_copy")).first();
+    assertThat(copy.getLong(0)).isEqualTo(1L);
+    assertThat(copy.getString(1)).isEqualTo("abcde");
+    assertThat(copy.getString(2).trim()).isEqualTo("xy");
+    assertThat(copy.getString(3)).hasSize(9000);
+    assertThat(copy.getString(4)).isEqualTo("free");
+    assertThat(jdbcCount("texts_copy")).isEqualTo(1);
   }
 
   /**

@@ -32,6 +32,17 @@ public class H2Dialect extends JdbcDialect {
     return "CHARACTER VARYING";
   }
 
+  /** H2 stores at most 1,048,576 characters; it reports its unbounded VARCHAR as 1,000,000,000. */
+  @Override
+  protected int maxVarcharLength() {
+    return 1_048_576;
+  }
+
+  @Override
+  protected int maxCharLength() {
+    return 1_048_576;
+  }
+
   @Override
   protected String binaryType() {
     return "BINARY VARYING";

@@ -149,6 +149,10 @@ public abstract class JdbcDialect implements Serializable {
       return "DECIMAL(" + d.precision() + "," + d.scale() + ")";
     } else if (type.equals(DataTypes.StringType)) {
       return stringType();
+    } else if (type instanceof org.apache.spark.sql.types.VarcharType v) {
+      return v.length() <= maxVarcharLength() ? "VARCHAR(" + v.length() + ")" : stringType();
+    } else if (type instanceof org.apache.spark.sql.types.CharType c) {
+      return c.length() <= maxCharLength() ? "CHAR(" + c.length() + ")" : stringType();
     } else if (type.equals(DataTypes.BinaryType)) {
       return binaryType();
     } else if (type.equals(DataTypes.DateType)) {
@@ -162,6 +166,19 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   protected abstract String stringType();
+
+  /**
+   * The longest {@code VARCHAR(n)} created as such (e.g. by a CTAS from a table read with a VARCHAR
+   * column); longer ones become {@link #stringType()}, without the length limit.
+   */
+  protected int maxVarcharLength() {
+    return 1_000_000_000;
+  }
+
+  /** The longest {@code CHAR(n)} created as such; longer ones become {@link #stringType()}. */
+  protected int maxCharLength() {
+    return 1_000_000_000;
+  }
 
   protected abstract String binaryType();
 

@@ -72,6 +72,21 @@ public class MariaDbDialect extends JdbcDialect {
     return "LONGTEXT";
   }
 
+  /**
+   * Longer VARCHARs count against InnoDB's 65,535-byte row limit (4 bytes a character in utf8mb4)
+   * and several of them would not fit in one table: they become LONGTEXT.
+   */
+  @Override
+  protected int maxVarcharLength() {
+    return 255;
+  }
+
+  /** MariaDB's {@code CHAR(n)} stops at 255. */
+  @Override
+  protected int maxCharLength() {
+    return 255;
+  }
+
   @Override
   protected String binaryType() {
     return "LONGBLOB";

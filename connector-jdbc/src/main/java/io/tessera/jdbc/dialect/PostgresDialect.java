@@ -35,6 +35,17 @@ public class PostgresDialect extends JdbcDialect {
     return "TEXT";
   }
 
+  /** PostgreSQL's limit for both {@code varchar(n)} and {@code char(n)}. */
+  @Override
+  protected int maxVarcharLength() {
+    return 10_485_760;
+  }
+
+  @Override
+  protected int maxCharLength() {
+    return 10_485_760;
+  }
+
   @Override
   protected String binaryType() {
     return "BYTEA";

@@ -19,9 +19,31 @@ public final class SharedSpark {
   public static synchronized SparkSession session() {
     if (session == null || session.sparkContext().isStopped()) {
       Path root = TestPaths.root();
+      String master = System.getProperty("tessera.test.master", "local[2,2]");
+      SparkSession.Builder builder = SparkSession.builder();
+      if (master.startsWith("local-cluster")) {
+        // Executors are separate JVMs started by the in-process worker: they get this JVM's test
+        // class path (Tessera, drivers, test classes). The worker needs SPARK_SCALA_VERSION=2.13
+        // in the environment to launch them from Maven jars, and a $SPARK_HOME with a jars/
+        // folder, which may be empty (see FACTS.md).
+        String sparkHome = System.getenv("SPARK_HOME");
+        if (sparkHome != null) {
+          try {
+            java.nio.file.Files.createDirectories(Path.of(sparkHome, "jars"));
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+        builder
+            .config(
+                "spark.executor.extraClassPath",
+                System.getProperty(
+                    "surefire.test.class.path", System.getProperty("java.class.path")))
+            .config("spark.task.maxFailures", "4");
+      }
       session =
-          SparkSession.builder()
-              .master(System.getProperty("tessera.test.master", "local[2,2]"))
+          builder
+              .master(master)
               .appName("tessera-tests")
               .config("spark.ui.enabled", "false")
               .config("spark.ui.showConsoleProgress", "false")

@@ -1,0 +1,516 @@
+package io.tessera.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.tessera.file.log.TableLog;
+import io.tessera.testing.DatabaseKind;
+import io.tessera.testing.KafkaBroker;
+import io.tessera.testing.Names;
+import io.tessera.testing.SharedSpark;
+import io.tessera.testing.TestDatabase;
+import io.tessera.testing.TestPaths;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The fault matrix: every fault Spark users meet, against every sink, each cell asserting exact
+ * counts (or, for at-least-once sinks, that nothing is lost and how many rows came twice), that
+ * nothing stays staged, and that a failed job leaves the target as it was. The table is printed at
+ * the end of the run (and written to {@code target/fault-matrix.md}); the README keeps a copy.
+ */
+class FaultMatrixIT {
+  enum Sink {
+    JDBC_ATOMIC_H2("JDBC atomic, H2", true),
+    JDBC_ATOMIC_POSTGRESQL("JDBC atomic, PostgreSQL", true),
+    JDBC_ATOMIC_MARIADB("JDBC atomic, MariaDB", true),
+    JDBC_DIRECT_POSTGRESQL("JDBC direct, PostgreSQL", false),
+    FILE("file table (Parquet)", true),
+    KAFKA("Kafka (at-least-once)", false);
+
+    final String label;
+    final boolean exactlyOnce;
+
+    Sink(String label, boolean exactlyOnce) {
+      this.label = label;
+      this.exactlyOnce = exactlyOnce;
+    }
+
+    boolean jdbc() {
+      return name().startsWith("JDBC");
+    }
+  }
+
+  enum Fault {
+    TASK_FAILS_FIRST_ATTEMPT("task fails on its first attempt"),
+    SPECULATIVE_DUPLICATE("speculative duplicate attempt"),
+    DRIVER_COMMIT_FAILS("driver commit fails"),
+    STREAM_KILLED_AND_RESTARTED("streaming query killed, restarted");
+
+    final String label;
+
+    Fault(String label) {
+      this.label = label;
+    }
+  }
+
+  private static final long ROWS = 20_000;
+  private static final int PARTITIONS = 4;
+  private static final Map<Sink, Map<Fault, String>> MATRIX = new EnumMap<>(Sink.class);
+  private static final Map<DatabaseKind, TestDatabase> DATABASES =
+      new EnumMap<>(DatabaseKind.class);
+  private static SparkSession spark;
+  private static Path warehouse;
+
+  @BeforeAll
+  static void start() {
+    spark = SharedSpark.session();
+    warehouse = TestPaths.newFolder("fault-matrix-warehouse");
+    spark.conf().set("spark.sql.catalog.fm_files", "io.tessera.file.FileCatalog");
+    spark.conf().set("spark.sql.catalog.fm_files.warehouse", warehouse.toString());
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS fm_files.m");
+    // fail_first(id, victim): the first attempt of the task holding `victim` fails there.
+    spark
+        .udf()
+        .register(
+            "fail_first",
+            (UDF2<Long, Long, Long>)
+                (id, victim) -> {
+                  if (id.equals(victim) && TaskContext.get().attemptNumber() == 0) {
+                    throw new IllegalStateException("injected: first attempt fails at id " + id);
+                  }
+                  return id;
+                },
+            DataTypes.LongType);
+    // fail_while(id, victim, flag): every attempt fails at `victim` while the flag file exists.
+    spark
+        .udf()
+        .register(
+            "fail_while",
+            (UDF3<Long, Long, String, Long>)
+                (id, victim, flag) -> {
+                  if (id.equals(victim) && Files.exists(Path.of(flag))) {
+                    throw new IllegalStateException("injected: the stream dies at id " + id);
+                  }
+                  return id;
+                },
+            DataTypes.LongType);
+    for (Sink s : Sink.values()) {
+      MATRIX.put(s, new EnumMap<>(Fault.class));
+    }
+    // Cells that do not apply, with the reason printed in the table.
+    for (Sink s : Sink.values()) {
+      MATRIX.get(s).put(Fault.SPECULATIVE_DUPLICATE, "not run (1)");
+      if (s.jdbc()) {
+        MATRIX.get(s).put(Fault.STREAM_KILLED_AND_RESTARTED, "n/a: JDBC streaming not built yet");
+      }
+    }
+    MATRIX
+        .get(Sink.JDBC_DIRECT_POSTGRESQL)
+        .put(Fault.DRIVER_COMMIT_FAILS, "n/a: tasks commit themselves, the driver commits nothing");
+    MATRIX
+        .get(Sink.KAFKA)
+        .put(Fault.DRIVER_COMMIT_FAILS, "n/a: tasks send the records, the driver commits nothing");
+  }
+
+  @AfterAll
+  static void printMatrix() throws Exception {
+    StringBuilder md = new StringBuilder("| sink |");
+    for (Fault f : Fault.values()) {
+      md.append(' ').append(f.label).append(" |");
+    }
+    md.append("\n|---|").append("---|".repeat(Fault.values().length)).append('\n');
+    for (Sink s : Sink.values()) {
+      md.append("| ").append(s.label).append(" |");
+      for (Fault f : Fault.values()) {
+        md.append(' ').append(MATRIX.get(s).getOrDefault(f, "not run")).append(" |");
+      }
+      md.append('\n');
+    }
+    md.append(
+        "\n(1) Spark never starts a speculative copy on the host of the running attempt"
+            + " (TaskSetManager) and none in local mode; every test executor runs on one host.\n");
+    System.out.println("\nFAULT MATRIX (" + ROWS + " rows per batch write)\n" + md);
+    Files.writeString(TestPaths.root().getParent().resolve("fault-matrix.md"), md.toString());
+    for (TestDatabase db : DATABASES.values()) {
+      db.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- task fails on first attempt
+
+  @ParameterizedTest
+  @EnumSource(Sink.class)
+  void taskFailsOnItsFirstAttempt(Sink sink) throws Exception {
+    Target t = Target.of(sink, "first");
+    long victim = ROWS / PARTITIONS - 1; // the last row of partition 0: the attempt wrote it all
+    t.write(rows(0, ROWS).selectExpr("fail_first(id, " + victim + "L) AS id", "name"));
+    Counts c = t.counts();
+    assertThat(c.distinct).as("distinct ids: nothing lost").isEqualTo(ROWS);
+    assertThat(c.min).isZero();
+    assertThat(c.max).isEqualTo(ROWS - 1);
+    assertThat(t.staged()).as("left staged").isEmpty();
+    if (sink.exactlyOnce || sink == Sink.JDBC_DIRECT_POSTGRESQL) {
+      // Direct: the failed attempt's own transaction is rolled back, so it too ends exact.
+      assertThat(c.count).as("rows").isEqualTo(ROWS);
+      record(sink, Fault.TASK_FAILS_FIRST_ATTEMPT, "exact: " + fmt(ROWS) + " rows, 0 duplicates");
+    } else {
+      long dup = c.count - ROWS;
+      assertThat(dup).as("duplicates: at most the failed attempt's rows").isBetween(0L, victim + 1);
+      record(
+          sink,
+          Fault.TASK_FAILS_FIRST_ATTEMPT,
+          "no loss: " + fmt(ROWS) + " ids, " + fmt(dup) + " duplicates (of the failed attempt)");
+    }
+  }
+
+  // ---------------------------------------------------------------- driver commit fails
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Sink.class,
+      names = {"JDBC_ATOMIC_H2", "JDBC_ATOMIC_POSTGRESQL", "JDBC_ATOMIC_MARIADB", "FILE"})
+  void driverCommitFails(Sink sink) throws Exception {
+    Target t = Target.of(sink, "commit");
+    // Ten rows already there; for JDBC the table has a primary key and holds id 5 already.
+    t.prepareForFailingCommit(rows(5, 6).union(rows(ROWS + 1, ROWS + 10)));
+    Counts before = t.counts();
+    assertThat(before.count).isEqualTo(10);
+    String expectedError = t.armCommitFailure();
+    assertThatThrownBy(() -> t.write(rows(0, ROWS)))
+        .as("the job fails in the driver's commit")
+        .hasStackTraceContaining(expectedError);
+    assertThat(t.counts()).as("the target as it was").isEqualTo(before);
+    assertThat(t.staged()).as("left staged").isEmpty();
+    record(
+        sink,
+        Fault.DRIVER_COMMIT_FAILS,
+        "job fails, target unchanged (" + before.count + " rows), nothing staged");
+  }
+
+  // ---------------------------------------------------------------- streaming killed, restarted
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Sink.class,
+      names = {"FILE", "KAFKA"})
+  void streamingQueryKilledAndRestarted(Sink sink) throws Exception {
+    Target t = Target.of(sink, "stream");
+    Path dir = TestPaths.newFolder("fm-stream");
+    Path flag = Files.createFile(dir.resolve("kill"));
+    Path checkpoint = dir.resolve("checkpoint");
+    long rowsPerBatch = 500;
+    long victim = 3 * rowsPerBatch + 200; // in epoch 3
+    Dataset<Row> source =
+        spark
+            .readStream()
+            .format("rate-micro-batch")
+            .option("rowsPerBatch", rowsPerBatch)
+            .option("numPartitions", 2)
+            .load()
+            .selectExpr(
+                "fail_while(value, " + victim + "L, '" + flag + "') AS id",
+                "concat('name-', value) AS name");
+
+    StreamingQuery first = t.startStream(source, checkpoint);
+    assertThatThrownBy(() -> first.awaitTermination(120_000))
+        .hasStackTraceContaining("injected: the stream dies at id " + victim);
+    Files.delete(flag);
+    StreamingQuery second = t.startStream(source, checkpoint);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> second.lastProgress() != null && second.lastProgress().batchId() >= 5);
+    second.stop();
+
+    Counts c = t.counts();
+    assertThat(c.min).isZero();
+    assertThat(c.distinct).as("no gap: ids 0..max all there").isEqualTo(c.max + 1);
+    assertThat(c.distinct).as("whole epochs, past the killed one").isGreaterThan(victim);
+    assertThat(c.distinct % rowsPerBatch).isZero();
+    if (sink.exactlyOnce) {
+      assertThat(c.count).as("exactly once").isEqualTo(c.distinct);
+      assertThat(t.staged()).as("left staged").isEmpty();
+      record(
+          sink,
+          Fault.STREAM_KILLED_AND_RESTARTED,
+          "exactly once: " + fmt(c.count) + " rows of " + c.count / rowsPerBatch + " epochs");
+    } else {
+      long dup = c.count - c.distinct;
+      assertThat(dup)
+          .as("duplicates: at most the killed epoch's rows")
+          .isBetween(0L, 2 * rowsPerBatch);
+      record(
+          sink,
+          Fault.STREAM_KILLED_AND_RESTARTED,
+          "no loss: " + fmt(c.distinct) + " ids, " + fmt(dup) + " duplicates (the killed epoch)");
+    }
+  }
+
+  // ---------------------------------------------------------------- sinks
+
+  private static Dataset<Row> rows(long from, long to) {
+    return spark.range(from, to, 1, PARTITIONS).selectExpr("id", "concat('name-', id) AS name");
+  }
+
+  private static void record(Sink sink, Fault fault, String result) {
+    MATRIX.get(sink).put(fault, result);
+  }
+
+  private static String fmt(long n) {
+    return String.format("%,d", n);
+  }
+
+  record Counts(long count, long distinct, long min, long max) {
+    static Counts of(List<Object> row) {
+      Function<Object, Long> l = o -> o == null ? -1L : ((Number) o).longValue();
+      return new Counts(
+          l.apply(row.get(0)), l.apply(row.get(1)), l.apply(row.get(2)), l.apply(row.get(3)));
+    }
+  }
+
+  /** One sink's table (or topic) for one cell. */
+  abstract static class Target {
+    abstract void write(Dataset<Row> rows) throws Exception;
+
+    abstract Counts counts() throws Exception;
+
+    /** What is left staged: staging tables, staged files. */
+    abstract List<String> staged() throws Exception;
+
+    void prepareForFailingCommit(Dataset<Row> existing) throws Exception {
+      write(existing);
+    }
+
+    /** Makes the next driver commit fail; returns the text its error contains. */
+    String armCommitFailure() {
+      throw new UnsupportedOperationException();
+    }
+
+    StreamingQuery startStream(Dataset<Row> source, Path checkpoint) throws Exception {
+      throw new UnsupportedOperationException();
+    }
+
+    static Target of(Sink sink, String cell) {
+      return switch (sink) {
+        case JDBC_ATOMIC_H2 -> new JdbcTarget(DatabaseKind.H2, "atomic", cell);
+        case JDBC_ATOMIC_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "atomic", cell);
+        case JDBC_ATOMIC_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "atomic", cell);
+        case JDBC_DIRECT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "direct", cell);
+        case FILE -> new FileTarget(cell);
+        case KAFKA -> new KafkaTarget(cell);
+      };
+    }
+  }
+
+  static final class JdbcTarget extends Target {
+    final TestDatabase db;
+    final String mode;
+    final String name;
+    final String table;
+
+    JdbcTarget(DatabaseKind kind, String mode, String cell) {
+      this.db = DATABASES.computeIfAbsent(kind, TestDatabase::create);
+      this.mode = mode;
+      this.name = cell + "_" + mode;
+      String catalog = "fm_" + db.schema();
+      spark.conf().set("spark.sql.catalog." + catalog, "io.tessera.jdbc.JdbcCatalog");
+      spark.conf().set("spark.sql.catalog." + catalog + ".url", db.url());
+      if (kind != DatabaseKind.H2) {
+        spark.conf().set("spark.sql.catalog." + catalog + ".user", db.user());
+        spark.conf().set("spark.sql.catalog." + catalog + ".password", db.password());
+      }
+      this.table = catalog + "." + db.schema() + "." + name;
+    }
+
+    private void create(boolean primaryKey) throws Exception {
+      db.execute(
+          "CREATE TABLE "
+              + db.qualified(name)
+              + " ("
+              + db.quote("id")
+              + " BIGINT"
+              + (primaryKey ? " NOT NULL PRIMARY KEY" : "")
+              + ", "
+              + db.quote("name")
+              + " VARCHAR(100))");
+    }
+
+    @Override
+    void write(Dataset<Row> rows) throws Exception {
+      if (!db.tables().contains(name)) {
+        create(false);
+      }
+      rows.writeTo(table).option("commit", mode).append();
+    }
+
+    @Override
+    void prepareForFailingCommit(Dataset<Row> existing) throws Exception {
+      create(true);
+      existing.writeTo(table).append();
+    }
+
+    /**
+     * The new rows include id 5, which the primary key already holds: the publish's INSERT fails.
+     */
+    @Override
+    String armCommitFailure() {
+      return "Publishing the write into";
+    }
+
+    @Override
+    Counts counts() throws Exception {
+      String id = db.quote("id");
+      return Counts.of(
+          db.query(
+                  "SELECT COUNT(*), COUNT(DISTINCT "
+                      + id
+                      + "), MIN("
+                      + id
+                      + "), MAX("
+                      + id
+                      + ") FROM "
+                      + db.qualified(name))
+              .get(0));
+    }
+
+    @Override
+    List<String> staged() throws Exception {
+      return db.tables().stream().filter(t -> t.startsWith("tessera_stg")).toList();
+    }
+  }
+
+  static final class FileTarget extends Target {
+    final String table;
+    final Path dir;
+
+    FileTarget(String cell) {
+      String name = Names.unique(cell);
+      this.table = "fm_files.m." + name;
+      spark.sql("CREATE TABLE " + table + " (id BIGINT, name STRING) USING parquet");
+      this.dir = warehouse.resolve("m").resolve(name);
+    }
+
+    @Override
+    void write(Dataset<Row> rows) throws Exception {
+      rows.writeTo(table).append();
+    }
+
+    @Override
+    String armCommitFailure() {
+      TableLog.injectFaultForTests(TableLog.CreateFault.FAIL_BEFORE);
+      return "injected: create failed before writing";
+    }
+
+    @Override
+    StreamingQuery startStream(Dataset<Row> source, Path checkpoint) throws Exception {
+      return source
+          .writeStream()
+          .option("checkpointLocation", checkpoint.toString())
+          .trigger(Trigger.ProcessingTime("1 second"))
+          .toTable(table);
+    }
+
+    @Override
+    Counts counts() {
+      Row r =
+          spark.sql("SELECT COUNT(*), COUNT(DISTINCT id), MIN(id), MAX(id) FROM " + table).first();
+      return Counts.of(
+          List.of(
+              r.get(0), r.get(1), r.isNullAt(2) ? -1L : r.get(2), r.isNullAt(3) ? -1L : r.get(3)));
+    }
+
+    @Override
+    List<String> staged() throws IOException {
+      Path staging = dir.resolve("_tessera").resolve("staging");
+      if (!Files.exists(staging)) {
+        return List.of();
+      }
+      try (Stream<Path> s = Files.walk(staging)) {
+        return s.filter(Files::isRegularFile)
+            .filter(p -> !p.getFileName().toString().startsWith("."))
+            .map(p -> staging.relativize(p).toString())
+            .toList();
+      }
+    }
+  }
+
+  static final class KafkaTarget extends Target {
+    final KafkaBroker broker = KafkaBroker.shared();
+    final String topic;
+
+    KafkaTarget(String cell) {
+      this.topic = broker.newTopic("fm_" + cell, PARTITIONS);
+    }
+
+    @Override
+    void write(Dataset<Row> rows) {
+      rows.selectExpr("CAST(id AS STRING) AS key", "name AS value")
+          .write()
+          .format("tessera-kafka")
+          .option("kafka.bootstrap.servers", broker.bootstrapServers())
+          .option("topic", topic)
+          .mode("append")
+          .save();
+    }
+
+    @Override
+    StreamingQuery startStream(Dataset<Row> source, Path checkpoint) throws Exception {
+      return source
+          .selectExpr("CAST(id AS STRING) AS key", "name AS value")
+          .writeStream()
+          .format("tessera-kafka")
+          .option("kafka.bootstrap.servers", broker.bootstrapServers())
+          .option("topic", topic)
+          .option("checkpointLocation", checkpoint.toString())
+          .trigger(Trigger.ProcessingTime("1 second"))
+          .start();
+    }
+
+    @Override
+    Counts counts() {
+      Map<Long, Long> perKey = new TreeMap<>();
+      broker
+          .readAll(topic, "read_uncommitted")
+          .forEach(
+              r ->
+                  perKey.merge(
+                      Long.parseLong(new String(r.key(), StandardCharsets.UTF_8)), 1L, Long::sum));
+      long count = perKey.values().stream().mapToLong(Long::longValue).sum();
+      List<Long> keys = new ArrayList<>(perKey.keySet());
+      return new Counts(
+          count,
+          keys.size(),
+          keys.isEmpty() ? -1 : keys.get(0),
+          keys.isEmpty() ? -1 : keys.get(keys.size() - 1));
+    }
+
+    @Override
+    List<String> staged() {
+      return List.of(); // Kafka stages nothing: records go straight to the topic.
+    }
+  }
+}

@@ -21,7 +21,17 @@ public final class SharedSpark {
       Path root = TestPaths.root();
       String master = System.getProperty("tessera.test.master", "local[2,2]");
       SparkSession.Builder builder = SparkSession.builder();
-      if (master.startsWith("local-cluster")) {
+      // Any -Dtessera.test.spark.<key>=<value> becomes Spark setting <key> (e.g. speculation).
+      for (String key : System.getProperties().stringPropertyNames()) {
+        if (key.startsWith("tessera.test.spark.")) {
+          builder.config(key.substring("tessera.test.spark.".length()), System.getProperty(key));
+        }
+      }
+      boolean cluster = master.startsWith("local-cluster") || master.equals(TwoHostCluster.MASTER);
+      if (master.equals(TwoHostCluster.MASTER)) {
+        master = TwoHostCluster.start(root.resolve("two-host-cluster"));
+      }
+      if (cluster) {
         // Executors are separate JVMs started by the in-process worker: they get this JVM's test
         // class path (Tessera, drivers, test classes). The worker needs SPARK_SCALA_VERSION=2.13
         // in the environment to launch them from Maven jars, and a $SPARK_HOME with a jars/
@@ -57,6 +67,21 @@ public final class SharedSpark {
                   "spark.sql.streaming.checkpointLocation", root.resolve("checkpoints").toString())
               .getOrCreate();
       session.sparkContext().setLogLevel("WARN");
+      if (cluster) {
+        // Run nothing before both executors have registered: tests count on two of them.
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (session.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+          if (System.currentTimeMillis() > deadline) {
+            throw new IllegalStateException("the executors of " + master + " did not register");
+          }
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        }
+      }
     }
     return session;
   }

@@ -36,8 +36,7 @@ public final class TestDatabase implements AutoCloseable {
   /** A database of {@code kind} with a new, empty schema named {@link #schema()}. */
   public static TestDatabase create(DatabaseKind kind) {
     String schema = Names.unique("ts");
-    String url =
-        kind == DatabaseKind.H2 ? "jdbc:h2:mem:" + schema + ";DB_CLOSE_DELAY=-1" : kind.serverUrl();
+    String url = kind == DatabaseKind.H2 ? h2Url(schema) : kind.serverUrl();
     requireReachable(kind, url);
     try {
       Connection c = DriverManager.getConnection(url, properties(kind));
@@ -51,6 +50,31 @@ public final class TestDatabase implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("Could not create test schema on " + kind, e);
     }
+  }
+
+  private static org.h2.tools.Server h2Server;
+
+  /**
+   * An in-memory H2 database. With a cluster master the executors are other JVMs, so it is served
+   * over TCP by this JVM (an in-memory database is visible only inside its own JVM).
+   */
+  private static synchronized String h2Url(String schema) {
+    String master = System.getProperty("tessera.test.master", "local");
+    if (master.startsWith("local[") || master.equals("local")) {
+      return "jdbc:h2:mem:" + schema + ";DB_CLOSE_DELAY=-1";
+    }
+    if (h2Server == null) {
+      try {
+        h2Server = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists").start();
+      } catch (SQLException e) {
+        throw new IllegalStateException("Could not start the H2 TCP server", e);
+      }
+    }
+    return "jdbc:h2:tcp://127.0.0.1:"
+        + h2Server.getPort()
+        + "/mem:"
+        + schema
+        + ";DB_CLOSE_DELAY=-1";
   }
 
   private static synchronized void requireReachable(DatabaseKind kind, String url) {

@@ -1,4 +1,4 @@
-package io.tessera.it;
+package io.tessera.it.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,6 +24,8 @@ import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -83,12 +85,17 @@ class FaultMatrixIT {
   private static final Map<Sink, Map<Fault, String>> MATRIX = new EnumMap<>(Sink.class);
   private static final Map<DatabaseKind, TestDatabase> DATABASES =
       new EnumMap<>(DatabaseKind.class);
+  private static final java.util.concurrent.atomic.AtomicLong SPECULATIVE_TASKS =
+      new java.util.concurrent.atomic.AtomicLong();
   private static SparkSession spark;
   private static Path warehouse;
 
   @BeforeAll
   static void start() {
     spark = SharedSpark.session();
+    assertThat(spark.sparkContext().master())
+        .as("run by the two-hosts execution (mvn verify)")
+        .startsWith("spark://");
     warehouse = TestPaths.newFolder("fault-matrix-warehouse");
     spark.conf().set("spark.sql.catalog.fm_files", "io.tessera.file.FileCatalog");
     spark.conf().set("spark.sql.catalog.fm_files.warehouse", warehouse.toString());
@@ -122,9 +129,32 @@ class FaultMatrixIT {
     for (Sink s : Sink.values()) {
       MATRIX.put(s, new EnumMap<>(Fault.class));
     }
+    // slow_first(id, victim): the first attempt sleeps at `victim` until it is killed.
+    spark
+        .udf()
+        .register(
+            "slow_first",
+            (UDF2<Long, Long, Long>)
+                (id, victim) -> {
+                  if (id.equals(victim) && TaskContext.get().attemptNumber() == 0) {
+                    Thread.sleep(120_000);
+                  }
+                  return id;
+                },
+            DataTypes.LongType);
+    spark
+        .sparkContext()
+        .addSparkListener(
+            new SparkListener() {
+              @Override
+              public void onTaskStart(SparkListenerTaskStart start) {
+                if (start.taskInfo().speculative()) {
+                  SPECULATIVE_TASKS.incrementAndGet();
+                }
+              }
+            });
     // Cells that do not apply, with the reason printed in the table.
     for (Sink s : Sink.values()) {
-      MATRIX.get(s).put(Fault.SPECULATIVE_DUPLICATE, "not run (1)");
       if (s.jdbc()) {
         MATRIX.get(s).put(Fault.STREAM_KILLED_AND_RESTARTED, "n/a: JDBC streaming not built yet");
       }
@@ -152,8 +182,10 @@ class FaultMatrixIT {
       md.append('\n');
     }
     md.append(
-        "\n(1) Spark never starts a speculative copy on the host of the running attempt"
-            + " (TaskSetManager) and none in local mode; every test executor runs on one host.\n");
+        "\nRun on "
+            + spark.sparkContext().master()
+            + " (two workers on 127.0.0.1 and 127.0.0.2, one executor JVM each): Spark starts a"
+            + " speculative copy only on another host than the running attempt's.\n");
     System.out.println("\nFAULT MATRIX (" + ROWS + " rows per batch write)\n" + md);
     Files.writeString(TestPaths.root().getParent().resolve("fault-matrix.md"), md.toString());
     for (TestDatabase db : DATABASES.values()) {
@@ -185,6 +217,45 @@ class FaultMatrixIT {
           sink,
           Fault.TASK_FAILS_FIRST_ATTEMPT,
           "no loss: " + fmt(ROWS) + " ids, " + fmt(dup) + " duplicates (of the failed attempt)");
+    }
+  }
+
+  // ---------------------------------------------------------------- speculative duplicate
+
+  /**
+   * Two partitions; the first attempt of the second one sleeps at its last row (having sent all the
+   * others) until Spark kills it. Speculation starts a copy on the other host's executor, which
+   * finishes and commits; the sleeping original is killed and aborted.
+   */
+  @ParameterizedTest
+  @EnumSource(Sink.class)
+  void speculativeDuplicateAttempt(Sink sink) throws Exception {
+    Target t = Target.of(sink, "spec");
+    long speculativeBefore = SPECULATIVE_TASKS.get();
+    long victim = ROWS - 1;
+    t.write(
+        spark
+            .range(0, ROWS, 1, 2)
+            .selectExpr("slow_first(id, " + victim + "L) AS id", "concat('name-', id) AS name"));
+    assertThat(SPECULATIVE_TASKS.get())
+        .as("speculative attempts started")
+        .isGreaterThan(speculativeBefore);
+    Counts c = t.counts();
+    assertThat(c.distinct).as("distinct ids: nothing lost").isEqualTo(ROWS);
+    assertThat(c.max).isEqualTo(ROWS - 1);
+    // The killed original's abort may still be running when the job returns.
+    await().atMost(Duration.ofSeconds(30)).until(() -> t.staged().isEmpty());
+    if (sink.exactlyOnce || sink == Sink.JDBC_DIRECT_POSTGRESQL) {
+      // Direct: only the attempt Spark's commit coordinator lets commit commits its transaction.
+      assertThat(c.count).as("rows").isEqualTo(ROWS);
+      record(sink, Fault.SPECULATIVE_DUPLICATE, "exact: " + fmt(ROWS) + " rows, 0 duplicates");
+    } else {
+      long dup = c.count - ROWS;
+      assertThat(dup).as("duplicates: at most the original's rows").isBetween(0L, ROWS / 2);
+      record(
+          sink,
+          Fault.SPECULATIVE_DUPLICATE,
+          "no loss: " + fmt(ROWS) + " ids, " + fmt(dup) + " duplicates (of the killed original)");
     }
   }
 

@@ -38,8 +38,9 @@ final class FileCleanupProcedure extends CleanupProcedure {
   @Override
   protected List<String> cleanup(String table, int olderThanMinutes) {
     if (olderThanMinutes < 0) {
-      throw new IllegalArgumentException(
-          "older_than_minutes must be 0 or more, got " + olderThanMinutes);
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+          "Argument 'older_than_minutes' has value " + olderThanMinutes + " but must be 0 or more");
     }
     String[] parts = table.split("\\.", 2);
     if (parts.length != 2) {
@@ -74,7 +75,7 @@ final class FileCleanupProcedure extends CleanupProcedure {
     out[base.length] =
         org.apache.spark.sql.connector.catalog.procedures.ProcedureParameter.in(
                 "retention_hours", org.apache.spark.sql.types.DataTypes.IntegerType)
-            .defaultValue("-1")
+            .defaultValue("NULL")
             .comment(
                 "files that a commit removed are kept this long after their removal, so older"
                     + " versions stay readable; default: the table's retentionHours property,"
@@ -89,9 +90,14 @@ final class FileCleanupProcedure extends CleanupProcedure {
     retentionHours = -1;
     if (input.numFields() > 2 && !input.isNullAt(2)) {
       retentionHours = input.getInt(2);
-      if (retentionHours < -1) {
-        throw new IllegalArgumentException(
-            "retention_hours must be 0 or more, got " + retentionHours);
+      if (retentionHours < 0) {
+        throw new io.tessera.common.errors.TesseraException(
+            io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+            "Argument 'retention_hours' has value "
+                + retentionHours
+                + " but must be 0 or more (hours that removed files stay readable by older"
+                + " versions); leave it out to use the table's retentionHours property, else "
+                + DEFAULT_RETENTION_HOURS);
       }
     }
     return super.call(input);

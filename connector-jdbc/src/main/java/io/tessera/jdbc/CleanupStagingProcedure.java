@@ -38,6 +38,13 @@ final class CleanupStagingProcedure extends CleanupProcedure {
               + " but must be at least 1: a shorter threshold could drop the staging table of a"
               + " write that is still running; use a threshold longer than your longest write");
     }
+    if (!catalog.namespaceExists(new String[] {schema})) {
+      throw new TesseraException(
+          TesseraError.INVALID_OPTION_VALUE,
+          "Argument 'namespace' has value '"
+              + schema
+              + "' but the database has no such schema; SHOW NAMESPACES lists them");
+    }
     long cutoff = System.currentTimeMillis() / 1000 - olderThanMinutes * 60L;
     List<String> dropped = new ArrayList<>();
     JdbcDialect d = catalog.dialect();

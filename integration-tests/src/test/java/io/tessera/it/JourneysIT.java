@@ -245,6 +245,41 @@ class JourneysIT {
         .isLessThanOrEqualTo(200);
   }
 
+  @org.junit.jupiter.api.Test
+  void kafkaCatalogJourney() throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    spark.conf().set("spark.sql.catalog.j_kafka", "io.tessera.kafka.KafkaCatalog");
+    spark.conf().set("spark.sql.catalog.j_kafka.bootstrap.servers", broker.bootstrapServers());
+    String topic = Names.unique("j_topic");
+    String t = "j_kafka." + topic;
+    spark.sql("CREATE TABLE " + t + " (key STRING, value STRING) TBLPROPERTIES (partitions = 3)");
+    assertThat(spark.sql("SHOW TABLES IN j_kafka").collectAsList().toString()).contains(topic);
+    rows(0, 10).selectExpr("CAST(id AS STRING) AS key", "name AS value").writeTo(t).append();
+    spark.sql("INSERT INTO " + t + " SELECT CAST(id + 100 AS STRING) AS key, concat('name-', id) AS value FROM range(5)");
+    // Replacing the records of a topic is not something Kafka can do atomically: refused.
+    assertThatThrownBy(
+            () ->
+                rows(0, 1)
+                    .selectExpr("CAST(id AS STRING) AS key", "name AS value")
+                    .writeTo(t)
+                    .overwrite(org.apache.spark.sql.functions.lit(true)))
+        .hasMessageContaining(topic);
+    assertThatThrownBy(() -> spark.sql("INSERT OVERWRITE " + t + " SELECT 'k', 'v'"))
+        .hasMessageContaining(topic);
+    List<String> keys =
+        broker.readAll(topic, "read_uncommitted").stream()
+            .map(r -> new String(r.key(), StandardCharsets.UTF_8))
+            .sorted()
+            .toList();
+    List<String> expected =
+        java.util.stream.Stream.concat(
+                LongStream.range(0, 10).mapToObj(Long::toString),
+                LongStream.range(100, 105).mapToObj(Long::toString))
+            .sorted()
+            .toList();
+    assertThat(keys).isEqualTo(expected);
+  }
+
   private static org.apache.spark.sql.streaming.DataStreamWriter<Row> startRate(Path checkpoint) {
     return spark
         .readStream()

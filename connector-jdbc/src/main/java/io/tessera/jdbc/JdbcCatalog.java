@@ -405,7 +405,6 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
         .replace("%", escape + "%");
   }
 
-  /** The table's schema as Spark's JDBC reader sees it, with the database's nullability. */
   /**
    * The table's schema as Spark's JDBC reader sees it, with the database's nullability. A timestamp
    * type without a zone is TIMESTAMP_NTZ (a wall-clock time that never moves); on a database with

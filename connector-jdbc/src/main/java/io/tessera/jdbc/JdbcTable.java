@@ -159,6 +159,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     params.put("dbtable", qualifiedName());
     // Without it Spark asks DriverManager, which misses drivers brought by --packages.
     params.put("driver", connector.driverClass());
+    params.putAll(dialect.sparkReaderOptions());
     if (connector.user() != null) {
       params.put("user", connector.user());
     }

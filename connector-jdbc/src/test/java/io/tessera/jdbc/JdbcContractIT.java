@@ -471,6 +471,50 @@ abstract class JdbcContractIT {
   // ---- existing tables of other shapes --------------------------------------------------------
 
   /** CHAR(n), VARCHAR(n), unbounded VARCHAR and TEXT columns of any length are writable. */
+  /**
+   * Aggregates over a table read through the catalog (Spark may push them down into the JDBC
+   * query), alone and as the query of a CREATE OR REPLACE TABLE ... AS SELECT.
+   */
+  @Test
+  void aggregatesOverACatalogTableWork() throws Exception {
+    String t = table("agg");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT NOT NULL, day STRING, amount DOUBLE)");
+    spark
+        .range(0, 10)
+        .selectExpr("id", "concat('d', id % 3) AS day", "CAST(id AS DOUBLE) AS amount")
+        .writeTo(t)
+        .append();
+    String query = "SELECT day, COUNT(*) AS n, SUM(amount) AS total FROM " + t + " GROUP BY day";
+    List<String> expected = List.of("[d0,4,18.0]", "[d1,3,12.0]", "[d2,3,15.0]");
+    // The same over a VARCHAR(10) column the database created (read as Spark's VARCHAR(10)).
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("aggv")
+            + " ("
+            + db.quote("day")
+            + " VARCHAR(10), "
+            + db.quote("amount")
+            + " DOUBLE PRECISION)");
+    spark.table(t).select("day", "amount").writeTo(table("aggv")).append();
+    assertThat(
+            spark
+                .sql(
+                    "SELECT day, COUNT(*) AS n, SUM(amount) AS total FROM "
+                        + table("aggv")
+                        + " GROUP BY day ORDER BY day")
+                .collectAsList()
+                .stream()
+                .map(Row::toString))
+        .containsExactlyElementsOf(expected);
+    assertThat(spark.sql(query + " ORDER BY day").collectAsList().stream().map(Row::toString))
+        .containsExactlyElementsOf(expected);
+    spark.sql("CREATE OR REPLACE TABLE " + table("agg_daily") + " AS " + query);
+    assertThat(
+            spark.table(table("agg_daily")).orderBy("day").collectAsList().stream()
+                .map(Row::toString))
+        .containsExactlyElementsOf(expected);
+  }
+
   @Test
   void existingCharVarcharAndTextColumnsAreWritable() throws Exception {
     String unbounded =

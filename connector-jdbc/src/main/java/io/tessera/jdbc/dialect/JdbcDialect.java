@@ -80,6 +80,11 @@ public abstract class JdbcDialect implements Serializable {
    */
   public abstract String driverClass();
 
+  /** Options Tessera gives Spark's JDBC reader for this database, besides the connection. */
+  public java.util.Map<String, String> sparkReaderOptions() {
+    return java.util.Map.of();
+  }
+
   /**
    * The URL handed to Spark's own JDBC reader, which picks its Spark dialect (quoting, type
    * mapping, push-down) by URL prefix on the driver and on every executor.

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging,filescale}
+ * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging,filescale,memory}
  * (default: all but staging and filescale), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
@@ -67,6 +67,10 @@ public final class Benchmarks {
       if (workloads.contains("filescale")) {
         int files = Integer.getInteger("bench.filescale.files", 100_000);
         report.append(FileScaleBenchmark.run(spark, files, rounds)).append("\n");
+      }
+      if (workloads.contains("memory")) {
+        long rows = Long.getLong("bench.memory.rows", 10_000_000L);
+        report.append(MemoryBenchmark.run(rows)).append("\n");
       }
       if (workloads.contains("staging")) {
         long rows = Long.getLong("bench.staging.rows", 1_000_000L);

@@ -115,6 +115,25 @@ public class MariaDbDialect extends JdbcDialect {
    * the publish counts the committed attempts' rows (a server crash that damages the table fails
    * the publish; the target is untouched), and only the publish into the target is transactional.
    */
+  /**
+   * Loader sessions run with STRICT_ALL_TABLES: under MariaDB's default STRICT_TRANS_TABLES a bad
+   * value in the second or later row of a multi-row INSERT into a non-transactional (Aria staging)
+   * table is adjusted with a warning instead of failing, and would be published adjusted.
+   */
+  @Override
+  public io.tessera.jdbc.dialect.BulkLoader newLoader(
+      java.sql.Connection connection,
+      String qualifiedTable,
+      org.apache.spark.sql.types.StructType schema,
+      Long attempt,
+      int batchSize)
+      throws java.sql.SQLException {
+    try (java.sql.Statement st = connection.createStatement()) {
+      st.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')");
+    }
+    return super.newLoader(connection, qualifiedTable, schema, attempt, batchSize);
+  }
+
   @Override
   public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
     return List.of(

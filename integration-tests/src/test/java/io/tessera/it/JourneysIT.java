@@ -255,7 +255,10 @@ class JourneysIT {
     spark.sql("CREATE TABLE " + t + " (key STRING, value STRING) TBLPROPERTIES (partitions = 3)");
     assertThat(spark.sql("SHOW TABLES IN j_kafka").collectAsList().toString()).contains(topic);
     rows(0, 10).selectExpr("CAST(id AS STRING) AS key", "name AS value").writeTo(t).append();
-    spark.sql("INSERT INTO " + t + " SELECT CAST(id + 100 AS STRING) AS key, concat('name-', id) AS value FROM range(5)");
+    spark.sql(
+        "INSERT INTO "
+            + t
+            + " SELECT CAST(id + 100 AS STRING) AS key, concat('name-', id) AS value FROM range(5)");
     // Replacing the records of a topic is not something Kafka can do atomically: refused.
     assertThatThrownBy(
             () ->

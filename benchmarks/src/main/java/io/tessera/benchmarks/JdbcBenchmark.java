@@ -202,18 +202,21 @@ final class JdbcBenchmark {
 
   /** The workload, cached: (id, name ~20 chars, amount, ts, flag) in 2 partitions. */
   static Dataset<Row> customers(SparkSession spark, long rows) {
-    Dataset<Row> df =
-        spark
-            .range(0, rows, 1, 2)
-            .selectExpr(
-                "id",
-                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
-                "rand(42) * 1000 as amount",
-                "timestamp_seconds(1700000000 + id) as ts",
-                "id % 2 = 0 as flag")
-            .cache();
+    Dataset<Row> df = customerRows(spark, rows).cache();
     df.count();
     return df;
+  }
+
+  /** The workload's rows, generated as they are read (not cached). */
+  static Dataset<Row> customerRows(SparkSession spark, long rows) {
+    return spark
+        .range(0, rows, 1, 2)
+        .selectExpr(
+            "id",
+            "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
+            "rand(42) * 1000 as amount",
+            "timestamp_seconds(1700000000 + id) as ts",
+            "id % 2 = 0 as flag");
   }
 
   /** Rows in {@code table}, to verify a run. */

@@ -129,15 +129,7 @@ final class MemoryBenchmark {
             .config("spark.driver.bindAddress", "127.0.0.1")
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
-    Dataset<Row> df =
-        spark
-            .range(0, rows, 1, 2)
-            .selectExpr(
-                "id",
-                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
-                "rand(42) * 1000 as amount",
-                "timestamp_seconds(1700000000 + id) as ts",
-                "id % 2 = 0 as flag");
+    Dataset<Row> df = JdbcBenchmark.customerRows(spark, rows);
     long found;
     switch (connector) {
       case "jdbc-postgresql", "jdbc-mariadb" -> {

@@ -219,12 +219,14 @@ class JourneysIT {
               .option("rowsPerBatch", 100)
               .option("numPartitions", 2)
               .load()
+              // Six epochs carry rows, later ones none, so the last stop() interrupts nothing.
+              .where("value < 600")
               .selectExpr("CAST(value AS STRING) AS key", "concat('name-', value) AS value")
               .writeStream()
               .option("checkpointLocation", checkpoint.toString())
               .trigger(Trigger.ProcessingTime("1 second"))
               .toTable("j_kafka." + topic);
-      long target = run * 3L;
+      long target = run == 1 ? 3 : 8;
       await().atMost(Duration.ofSeconds(60)).until(() -> committedBatches(q) >= target);
       q.stop();
     }
@@ -237,12 +239,11 @@ class JourneysIT {
                     Long.parseLong(new String(r.key(), StandardCharsets.UTF_8)), 1L, Long::sum));
     // At-least-once: every id of the committed epochs is there; an epoch interrupted by stop() is
     // sent again after the restart.
-    assertThat(perKey.keySet()).containsExactlyElementsOf(range(0, perKey.size()));
-    assertThat(perKey.size()).isGreaterThanOrEqualTo(600);
+    assertThat(perKey.keySet()).containsExactlyElementsOf(range(0, 600));
     long duplicates = perKey.values().stream().mapToLong(n -> n - 1).sum();
     assertThat(duplicates)
-        .as("duplicates: at most one interrupted epoch per stop")
-        .isLessThanOrEqualTo(200);
+        .as("duplicates: at most the epoch the first stop() interrupted")
+        .isLessThanOrEqualTo(100);
   }
 
   @org.junit.jupiter.api.Test

@@ -9,13 +9,16 @@ import io.tessera.testing.TestDatabase;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -48,7 +51,10 @@ class SecretsIT {
         new AbstractAppender("secrets-capture", null, null, true, Property.EMPTY_ARRAY) {
           @Override
           public void append(LogEvent event) {
-            StringBuilder line = new StringBuilder(event.getMessage().getFormattedMessage());
+            StringBuilder line =
+                new StringBuilder(event.getLoggerName())
+                    .append(": ")
+                    .append(event.getMessage().getFormattedMessage());
             if (event.getThrown() != null) {
               line.append('\n').append(stackTrace(event.getThrown()));
             }
@@ -60,9 +66,14 @@ class SecretsIT {
     capture.start();
     LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
     Configuration config = ctx.getConfiguration();
-    Level before = config.getRootLogger().getLevel();
-    config.getRootLogger().addAppender(capture, Level.INFO, null);
-    config.getRootLogger().setLevel(Level.INFO);
+    // Every logger, including those the test log configuration quiets (Executor, TaskSetManager,
+    // the v2 write execs, Kafka's clients), logs at INFO into the capture during this test.
+    Map<LoggerConfig, Level> before = new HashMap<>();
+    for (LoggerConfig logger : allLoggerConfigs(config)) {
+      before.put(logger, logger.getLevel());
+      logger.setLevel(Level.INFO);
+      logger.addAppender(capture, Level.INFO, null);
+    }
     ctx.updateLoggers();
     KafkaBroker broker = KafkaBroker.shared();
     try (TestDatabase pg = TestDatabase.create(DatabaseKind.POSTGRESQL);
@@ -91,6 +102,12 @@ class SecretsIT {
       seen.append(
           explain(spark, "INSERT INTO sec_pgurl." + pg.schema() + ".copy SELECT * FROM " + t1));
       seen.append(rowsText(spark.sql("DESCRIBE TABLE EXTENDED " + t1).collectAsList()));
+      seen.append(
+          rowsText(
+              spark
+                  .sql("DESCRIBE TABLE EXTENDED sec_pgurl." + pg.schema() + ".copy")
+                  .collectAsList()));
+      seen.append(rowsText(spark.sql("SHOW TABLES IN sec_pgurl." + pg.schema()).collectAsList()));
       rows.selectExpr("CAST(id AS STRING) AS key", "name AS value")
           .writeTo("sec_kafka." + topic)
           .append();
@@ -114,7 +131,24 @@ class SecretsIT {
       seen.append(
           rowsText(spark.sql("DESCRIBE TABLE EXTENDED sec_kafka." + topic).collectAsList()));
 
-      // Failures: on the driver (wrong password), in an executor task (a bad row for Kafka).
+      // Failures: on the driver (wrong password, a publish the database refuses), in executor
+      // tasks (a row the database refuses in a direct write, a bad row for Kafka).
+      pg.execute(
+          "ALTER TABLE "
+              + pg.qualified("copy")
+              + " ADD CONSTRAINT copy_id_positive CHECK (id >= 0)");
+      var negative = spark.sql("SELECT -1L AS id, 'minus' AS name");
+      seen.append(
+          failure(
+              () ->
+                  negative
+                      .writeTo("sec_pgurl." + pg.schema() + ".copy")
+                      .option("commit", "direct")
+                      .append()));
+      seen.append(failure(() -> negative.writeTo("sec_pgurl." + pg.schema() + ".copy").append()));
+      assertThat(pg.query("SELECT count(*) FROM " + pg.qualified("copy")).get(0).get(0))
+          .as("rows in the table whose writes failed")
+          .isEqualTo(2000L);
       catalog(spark, "sec_maria", maria.url(), "tessera_nobody", MARIA_PASSWORD);
       seen.append(failure(() -> rows.writeTo("sec_maria." + maria.schema() + ".people").create()));
       seen.append(
@@ -146,8 +180,11 @@ class SecretsIT {
         seen.append(e.description()).append('\n').append(e.physicalPlanDescription()).append('\n');
       }
     } finally {
-      config.getRootLogger().removeAppender("secrets-capture");
-      config.getRootLogger().setLevel(before);
+      before.forEach(
+          (logger, level) -> {
+            logger.removeAppender("secrets-capture");
+            logger.setLevel(level);
+          });
       ctx.updateLoggers();
     }
     synchronized (logLines) {
@@ -156,7 +193,11 @@ class SecretsIT {
     }
     String all = seen.toString();
     // The checks can fail: the text holds what was configured, by name, just not the values.
-    assertThat(all).contains("sasl.jaas.config").contains("sec_pg");
+    assertThat(all).contains("sasl.jaas.config").contains("sec_pg").contains("copy_id_positive");
+    // Loggers that the test configuration quiets were captured too.
+    assertThat(all)
+        .contains("ProducerConfig values")
+        .contains("org.apache.spark.scheduler.TaskSetManager: Lost task");
     for (String secret : SECRETS) {
       assertThat(all).as("text containing %s", secret).doesNotContain(secret);
     }
@@ -170,6 +211,14 @@ class SecretsIT {
     if (password != null) {
       spark.conf().set("spark.sql.catalog." + name + ".password", password);
     }
+  }
+
+  private static List<LoggerConfig> allLoggerConfigs(Configuration config) {
+    List<LoggerConfig> all = new ArrayList<>(config.getLoggers().values());
+    if (!all.contains(config.getRootLogger())) {
+      all.add(config.getRootLogger());
+    }
+    return all;
   }
 
   private static String explain(SparkSession spark, String sql) {

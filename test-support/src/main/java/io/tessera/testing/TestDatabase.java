@@ -65,6 +65,8 @@ public final class TestDatabase implements AutoCloseable {
     }
     if (h2Server == null) {
       try {
+        // Without -tcpAllowOthers the server accepts loopback connections only (the test
+        // cluster's workers are on 127.0.0.1 and 127.0.0.2), and it lives as long as this JVM.
         h2Server = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists").start();
       } catch (SQLException e) {
         throw new IllegalStateException("Could not start the H2 TCP server", e);

@@ -651,7 +651,7 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
-  // ---- a COMMIT whose answer is lost (PostgreSQL and MariaDB: run by their subclasses) --------
+  // ---- a COMMIT whose answer is lost (run by the subclasses through a TCP proxy) -------------
 
   /**
    * The connection breaks exactly at the publish's COMMIT: once after the server got it (the write
@@ -662,15 +662,19 @@ abstract class JdbcContractIT {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("//([^:/]+):(\\d+)").matcher(db.url());
     assertThat(m.find()).isTrue();
+    unconfirmedCommitIsResolvedFromTheLedger(
+        m.group(1),
+        Integer.parseInt(m.group(2)),
+        port -> db.url().replace(m.group(1) + ":" + m.group(2), "127.0.0.1:" + port));
+  }
+
+  /** The same through a proxy in front of {@code host:port}; {@code url} names the proxy's port. */
+  void unconfirmedCommitIsResolvedFromTheLedger(
+      String host, int port, java.util.function.IntFunction<String> url) throws Exception {
     try (io.tessera.testing.CommitCuttingProxy proxy =
-        new io.tessera.testing.CommitCuttingProxy(
-            m.group(1), Integer.parseInt(m.group(2)), "tessera_ledger")) {
+        new io.tessera.testing.CommitCuttingProxy(host, port, "tessera_ledger")) {
       String viaProxy = io.tessera.testing.Names.unique("cut");
-      registerCatalog(
-          viaProxy,
-          db.url().replace(m.group(1) + ":" + m.group(2), "127.0.0.1:" + proxy.port()),
-          db.user(),
-          db.password());
+      registerCatalog(viaProxy, url.apply(proxy.port()), db.user(), db.password());
       createEvents("events", 5, "");
       String t = viaProxy + "." + db.schema() + ".events";
 

@@ -17,6 +17,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Cut#BEFORE_COMMIT}: the server rolls back) or delivered while the client's side is closed before
  * the answer arrives ({@link Cut#AFTER_COMMIT}: the server commits, the client sees a broken
  * connection). Other connections pass untouched.
+ *
+ * <p>PostgreSQL and MariaDB send statement text as UTF-8 and run {@code COMMIT} from one message.
+ * H2's TCP protocol sends text as UTF-16 and its {@code commit()} first prepares {@code COMMIT}
+ * (one round trip) and then executes it by id in the next message: for such a connection the cut is
+ * applied to the message after the one holding the text.
  */
 public final class CommitCuttingProxy implements AutoCloseable {
   /** Where to cut the watched connection. */
@@ -30,6 +35,9 @@ public final class CommitCuttingProxy implements AutoCloseable {
   private final String targetHost;
   private final int targetPort;
   private final byte[] marker;
+  private final byte[] marker16;
+  private static final byte[] COMMIT = "COMMIT".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] COMMIT16 = "COMMIT".getBytes(StandardCharsets.UTF_16BE);
   private final AtomicReference<Cut> cut = new AtomicReference<>(Cut.NONE);
   private volatile boolean cutDone;
 
@@ -38,6 +46,7 @@ public final class CommitCuttingProxy implements AutoCloseable {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.marker = marker.getBytes(StandardCharsets.UTF_8);
+    this.marker16 = marker.getBytes(StandardCharsets.UTF_16BE);
     Thread accept = new Thread(this::acceptLoop, "commit-cutting-proxy");
     accept.setDaemon(true);
     accept.start();
@@ -84,6 +93,8 @@ public final class CommitCuttingProxy implements AutoCloseable {
     private final Socket client;
     private final Socket upstream;
     private boolean watched;
+    private boolean utf16;
+    private boolean commitPrepared;
     private volatile boolean clientCut;
 
     Connection(Socket client, Socket upstream) {
@@ -97,11 +108,20 @@ public final class CommitCuttingProxy implements AutoCloseable {
           OutputStream out = upstream.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
+          if (!watched && contains(buf, n, marker16)) {
+            watched = true;
+            utf16 = true;
+          }
           watched |= contains(buf, n, marker);
           Cut how = cut.get();
-          if (watched
-              && how != Cut.NONE
-              && contains(buf, n, "COMMIT".getBytes(StandardCharsets.US_ASCII))) {
+          boolean commitNow;
+          if (utf16) {
+            commitNow = commitPrepared;
+            commitPrepared = watched && how != Cut.NONE && contains(buf, n, COMMIT16);
+          } else {
+            commitNow = contains(buf, n, COMMIT);
+          }
+          if (watched && how != Cut.NONE && commitNow) {
             cut.set(Cut.NONE);
             if (how == Cut.AFTER_COMMIT) {
               out.write(buf, 0, n);

@@ -116,6 +116,7 @@ final class AtomicPublish {
       try {
         c.commit();
         published = true;
+        forgetLedgerRow(c);
       } catch (SQLException e) {
         published = resolveUnconfirmedCommit(e);
         if (!published) {
@@ -186,6 +187,9 @@ final class AtomicPublish {
         }
       }
       c.rollback();
+      if (committed) {
+        forgetLedgerRow(c);
+      }
       LOG.warn(
           "tessera-jdbc: the ledger shows write {} into {} {}",
           writeId,
@@ -210,6 +214,27 @@ final class AtomicPublish {
                   + " is kept until you know",
               connector.redactThrowable(commitError));
       throw unknown;
+    }
+  }
+
+  /**
+   * The outcome is known to this writer, so its ledger row has served its purpose: delete it, in a
+   * transaction of its own. A failure here changes nothing about the write; the row then stays (a
+   * few bytes) and says, truthfully, that the write committed.
+   */
+  private void forgetLedgerRow(Connection c) {
+    try {
+      new SqlStatement(dialect.deleteLedgerRow(table.schemaName()), List.of(writeId)).run(c);
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      JdbcConnector.rollbackQuietly(c);
+      LOG.warn(
+          "tessera-jdbc: the write {} into {} committed; deleting its row of {} failed ({}), so"
+              + " the row stays",
+          writeId,
+          table.name(),
+          JdbcDialect.LEDGER_TABLE,
+          connector.redact(e.getMessage()));
     }
   }
 

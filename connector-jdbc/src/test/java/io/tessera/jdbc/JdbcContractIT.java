@@ -101,8 +101,14 @@ abstract class JdbcContractIT {
         .longValue();
   }
 
+  /** Nothing of a finished write is left: no staging table, no ledger row. */
   void assertNoStagingTables() throws Exception {
     assertThat(db.tables()).noneMatch(t -> t.startsWith("tessera_stg_"));
+    try {
+      assertThat(jdbcCount("tessera_ledger")).as("rows left in tessera_ledger").isZero();
+    } catch (java.sql.SQLException noLedgerYet) {
+      // no atomic write has run in this schema: there is nothing to leave behind
+    }
   }
 
   // ---- write modes ------------------------------------------------------------------------

@@ -355,6 +355,15 @@ public abstract class JdbcDialect implements Serializable {
         + " = ?";
   }
 
+  /** Deletes a write's ledger row once its writer knows the outcome; binds the write id. */
+  public String deleteLedgerRow(String schema) {
+    return "DELETE FROM "
+        + qualified(schema, LEDGER_TABLE)
+        + " WHERE "
+        + quote("write_id")
+        + " = ?";
+  }
+
   /** Finds the table's row of the lock table without locking it; binds the table name. */
   public String findLockRow(String schema) {
     return "SELECT 1 FROM "

@@ -733,6 +733,79 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
+  /**
+   * While the tasks run, another session inserts a row into the staging table, as an attempt still
+   * loading would (a speculative copy Spark has not killed yet), and keeps its transaction open
+   * through the publish. The publish must neither wait for it (MariaDB's default REPEATABLE READ
+   * made INSERT ... SELECT lock the rows it read) nor publish its row, and dropping the staging
+   * table, which that session's locks block, must give up after its short lock timeout and leave
+   * the table to the cleanup procedure instead of hanging the job.
+   */
+  @Test
+  void aStillLoadingAttemptNeitherBlocksNorLeaksIntoThePublish() throws Exception {
+    String t = createEvents("events", 5, "");
+    spark
+        .udf()
+        .register(
+            "pause_on",
+            (org.apache.spark.sql.api.java.UDF2<Long, Long, Long>)
+                (id, at) -> {
+                  if (id.equals(at)) {
+                    Thread.sleep(3000);
+                  }
+                  return id;
+                },
+            org.apache.spark.sql.types.DataTypes.LongType);
+    List<Throwable> failures = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (java.sql.Connection zombie = db.connect()) {
+      zombie.setAutoCommit(false);
+      Thread write =
+          writer(
+              () ->
+                  events(5, 9)
+                      .selectExpr("pause_on(id, 5L) AS id", "day", "amount")
+                      .writeTo(t)
+                      .append(),
+              failures);
+      String staging =
+          org.awaitility.Awaitility.await()
+              .atMost(java.time.Duration.ofSeconds(30))
+              .until(
+                  () -> db.tables().stream().filter(n -> n.startsWith("tessera_stg_")).findFirst(),
+                  java.util.Optional::isPresent)
+              .get();
+      zombie
+          .createStatement()
+          .executeUpdate(
+              "INSERT INTO "
+                  + db.qualified(staging)
+                  + " ("
+                  + db.quote("id")
+                  + ", "
+                  + db.quote("day")
+                  + ", "
+                  + db.quote("amount")
+                  + ", "
+                  + db.quote(io.tessera.jdbc.dialect.JdbcDialect.ATTEMPT_COLUMN)
+                  + ") VALUES (666, 'zombie', 6.0, 987654321)");
+      write.join(60_000);
+      assertThat(write.isAlive()).as("the write still waits, 60 s after it started").isFalse();
+      assertThat(failures).isEmpty();
+      assertThat(rows(t)).isEqualTo(expected(0, 9));
+      if (kind() == DatabaseKind.MARIADB) {
+        // The staging table is Aria without transactions: the zombie's insert holds no lock past
+        // its statement, so the drop goes through at once.
+        assertThat(db.tables()).as("the staging table").doesNotContain(staging);
+        zombie.rollback();
+      } else {
+        assertThat(db.tables()).as("the staging table the zombie locks is left").contains(staging);
+        zombie.rollback();
+        db.execute("DROP TABLE " + db.qualified(staging));
+      }
+    }
+    assertNoStagingTables();
+  }
+
   private static Thread writer(ThrowingRunnable write, List<Throwable> failures) {
     Thread th =
         new Thread(

@@ -32,6 +32,33 @@ class MariaDbContractIT extends JdbcContractIT {
     assertThat(rows(t)).isEqualTo(expected(0, 5));
   }
 
+  /**
+   * The staging table is non-transactional (Aria), where MariaDB's default STRICT_TRANS_TABLES only
+   * checks the first row of a multi-row statement and clips later ones with a warning. A value
+   * Spark cannot check (SMALLINT UNSIGNED reads as INT) in a later row of a batch must fail the
+   * write, not be published clipped.
+   */
+  @Test
+  void anOutOfRangeValueInALaterRowOfABatchFailsInsteadOfBeingClipped() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("counters")
+            + " (`id` BIGINT NOT NULL, `n` SMALLINT UNSIGNED) ENGINE=InnoDB");
+    String t = table("counters");
+    spark.sql("SELECT 1L AS id, 7 AS n").writeTo(t).append();
+    assertThatThrownBy(
+            () ->
+                spark
+                    .range(2, 12, 1, 1)
+                    .selectExpr("id", "CAST(CASE WHEN id = 9 THEN 70000 ELSE id END AS INT) AS n")
+                    .writeTo(t)
+                    .append())
+        .hasStackTraceContaining("Out of range value for column 'n'");
+    assertThat(db.query("SELECT `id`, `n` FROM " + db.qualified("counters")))
+        .containsExactly(java.util.List.of(1L, 7));
+    assertNoStagingTables();
+  }
+
   @Test
   void nanAndInfinityFailClearlyAndWriteNothing() throws Exception {
     String t = createEvents("events", 3, "");

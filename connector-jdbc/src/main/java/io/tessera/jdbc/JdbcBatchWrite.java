@@ -90,19 +90,53 @@ final class JdbcBatchWrite implements BatchWrite {
       return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
     }
     prepareLock();
-    try {
-      connector.execute(dialect.createStagingTable(staging, target));
-    } catch (RuntimeException e) {
-      // Spark does not call abort for a failure here; drop a half-made staging table ourselves.
-      dropStaging();
-      throw e;
-    }
+    createStaging();
     LOG.info(
         "tessera-jdbc: {} tasks will stage rows for {} in {}",
         info.numPartitions(),
         table.name(),
         staging);
     return new JdbcWriterFactory(connector, dialect, staging, schema, batchSize, true);
+  }
+
+  /**
+   * Creates the staging table the first way the server accepts (see {@link
+   * JdbcDialect#createStagingTableChoices}). Spark does not call abort for a failure here, so a
+   * half-made staging table is dropped here.
+   */
+  private void createStaging() {
+    List<List<String>> choices;
+    try (Connection c = connector.open()) {
+      choices = dialect.createStagingTableChoices(c, staging, target);
+    } catch (SQLException e) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.SQL_FAILED,
+          "Preparing the staging table for "
+              + table.name()
+              + " failed: "
+              + connector.redact(JdbcConnector.describe(e)),
+          connector.redactThrowable(e));
+    }
+    RuntimeException refused = null;
+    for (List<String> ddl : choices) {
+      try {
+        connector.execute(ddl);
+        return;
+      } catch (RuntimeException e) {
+        dropStaging();
+        if (refused != null) {
+          e.addSuppressed(refused);
+        } else if (choices.size() > 1) {
+          LOG.warn(
+              "tessera-jdbc: the server refused the preferred staging table for {} ({}); trying"
+                  + " the next way",
+              table.name(),
+              e.getMessage());
+        }
+        refused = e;
+      }
+    }
+    throw refused;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.tessera.jdbc;
 
+import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -56,6 +57,29 @@ class MariaDbContractIT extends JdbcContractIT {
         .hasStackTraceContaining("Out of range value for column 'n'");
     assertThat(db.query("SELECT `id`, `n` FROM " + db.qualified("counters")))
         .containsExactly(java.util.List.of(1L, 7));
+    assertNoStagingTables();
+  }
+
+  /**
+   * A server that refuses Aria (here enforce_storage_engine=InnoDB with the default
+   * NO_ENGINE_SUBSTITUTION) still takes atomic writes: the staging table falls back to the default
+   * engine. Before the fallback the write failed with error 1290.
+   */
+  @Test
+  void aServerThatRefusesAriaStagesInItsDefaultEngine() throws Exception {
+    String t = createEvents("events", 5, "");
+    String innoDbOnly = io.tessera.testing.Names.unique("innodb_only");
+    registerCatalog(
+        innoDbOnly,
+        db.url()
+            + (db.url().contains("?") ? "&" : "?")
+            + "sessionVariables=enforce_storage_engine=InnoDB",
+        db.user(),
+        db.password());
+    String viaInnoDbOnly = innoDbOnly + "." + db.schema() + ".events";
+    events(5, 9).writeTo(viaInnoDbOnly).append();
+    events(100, 103).writeTo(viaInnoDbOnly).overwrite(lit(true));
+    assertThat(rows(t)).isEqualTo(expected(100, 103));
     assertNoStagingTables();
   }
 

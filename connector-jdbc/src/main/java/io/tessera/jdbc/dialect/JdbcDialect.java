@@ -214,6 +214,15 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   /**
+   * The ways to create the staging table, best first: the write uses the first one the server
+   * accepts. {@code c} lets a dialect look at the server before choosing.
+   */
+  public List<List<String>> createStagingTableChoices(
+      Connection c, String qualifiedStaging, String qualifiedTarget) {
+    return List.of(createStagingTable(qualifiedStaging, qualifiedTarget));
+  }
+
+  /**
    * Creates an empty staging table with the target's column types but none of its constraints or
    * indexes (a retried attempt's rows must not collide with a failed attempt's), plus {@link
    * #ATTEMPT_COLUMN}.

@@ -136,9 +136,10 @@ public class MariaDbDialect extends JdbcDialect {
    *
    * <p>The server's default engine is used instead where Aria cannot serve: on a Galera cluster
    * ({@code wsrep_on}), which replicates InnoDB rows only, so tasks and the publish reaching
-   * different nodes would not see each other's staged rows; and wherever the server refuses Aria
-   * (an {@code enforce_storage_engine} with NO_ENGINE_SUBSTITUTION, or Aria not installed), tried
-   * second.
+   * different nodes would not see each other's staged rows; where InnoDB tables are encrypted and
+   * Aria tables are not ({@code innodb_encrypt_tables} on, {@code aria_encrypt_tables} off); and
+   * wherever the server refuses Aria (an {@code enforce_storage_engine} with
+   * NO_ENGINE_SUBSTITUTION, or Aria not installed), tried second.
    */
   @Override
   public List<List<String>> createStagingTableChoices(
@@ -151,19 +152,33 @@ public class MariaDbDialect extends JdbcDialect {
                 + qualifiedTarget
                 + " WHERE 1=0",
             addAttemptColumn(qualifiedStaging));
-    if (galera(c)) {
+    if (ariaUnsuitable(c)) {
       return List.of(plain);
     }
     return List.of(createStagingTable(qualifiedStaging, qualifiedTarget), plain);
   }
 
-  private static boolean galera(java.sql.Connection c) {
+  /**
+   * Galera replicates InnoDB rows only; and where InnoDB tables are encrypted but Aria tables are
+   * not, staged rows must not sit on disk in the clear.
+   */
+  private static boolean ariaUnsuitable(java.sql.Connection c) {
+    boolean galera = false;
     try (java.sql.Statement st = c.createStatement();
         java.sql.ResultSet rs = st.executeQuery("SELECT @@wsrep_on")) {
-      return rs.next() && rs.getBoolean(1);
+      galera = rs.next() && rs.getBoolean(1);
     } catch (java.sql.SQLException noSuchVariable) {
-      return false; // MySQL, or MariaDB built without Galera
+      // MySQL, or MariaDB built without Galera
     }
+    boolean encryptionGap = false;
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs =
+            st.executeQuery("SELECT @@innodb_encrypt_tables, @@aria_encrypt_tables")) {
+      encryptionGap = rs.next() && !"OFF".equalsIgnoreCase(rs.getString(1)) && !rs.getBoolean(2);
+    } catch (java.sql.SQLException noSuchVariable) {
+      // not MariaDB
+    }
+    return galera || encryptionGap;
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.write.ModeChoosingWriteBuilder;
 import io.tessera.common.write.WriteMode;
+import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.jdbc.dialect.SqlPredicates;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +35,8 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
   @Override
   public boolean canOverwrite(Predicate[] predicates) {
     try {
-      new SqlPredicates(table.dialect(), info.schema()).translate(predicates);
+      new SqlPredicates(table.dialect(), JdbcDialect.withPlainStrings(info.schema()))
+          .translate(predicates);
       return true;
     } catch (SqlPredicates.Untranslatable e) {
       LOG.warn(
@@ -68,7 +70,7 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
     ParsedOptions options =
         JdbcWriteOptions.OPTIONS.parse(
             JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));
-    StructType schema = info.schema();
+    StructType schema = JdbcDialect.withPlainStrings(info.schema());
     table.dialect().checkWritable(schema);
     WriteMode chosen = mode();
     List<String> keys = List.of();

@@ -214,6 +214,26 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   /**
+   * The write schema with CHAR(n)/VARCHAR(n) columns as STRING. Spark checks their lengths before
+   * rows reach a writer, and hands them over as strings; with {@code
+   * spark.sql.preserveCharVarcharTypeInfo=true} the types stay in the schema and would otherwise
+   * find no binding.
+   */
+  public static StructType withPlainStrings(StructType schema) {
+    StructField[] fields = schema.fields().clone();
+    for (int i = 0; i < fields.length; i++) {
+      DataType t = fields[i].dataType();
+      if (t instanceof org.apache.spark.sql.types.CharType
+          || t instanceof org.apache.spark.sql.types.VarcharType) {
+        fields[i] =
+            new StructField(
+                fields[i].name(), DataTypes.StringType, fields[i].nullable(), fields[i].metadata());
+      }
+    }
+    return new StructType(fields);
+  }
+
+  /**
    * The ways to create the staging table, best first: the write uses the first one the server
    * accepts. {@code c} lets a dialect look at the server before choosing.
    */

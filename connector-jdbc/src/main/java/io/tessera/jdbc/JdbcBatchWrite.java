@@ -67,7 +67,7 @@ final class JdbcBatchWrite implements BatchWrite {
       List<String> partitionKeys,
       AtomicLong commitMillis) {
     this.table = table;
-    this.schema = JdbcDialect.withPlainStrings(info.schema());
+    this.schema = JdbcDialect.withPlainStrings(info.schema(), table.schema());
     this.options = options;
     this.mode = mode;
     this.partitionKeys = partitionKeys;

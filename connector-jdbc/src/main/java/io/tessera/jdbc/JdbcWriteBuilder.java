@@ -35,7 +35,8 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
   @Override
   public boolean canOverwrite(Predicate[] predicates) {
     try {
-      new SqlPredicates(table.dialect(), JdbcDialect.withPlainStrings(info.schema()))
+      new SqlPredicates(
+              table.dialect(), JdbcDialect.withPlainStrings(info.schema(), table.schema()))
           .translate(predicates);
       return true;
     } catch (SqlPredicates.Untranslatable e) {
@@ -70,7 +71,7 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder {
     ParsedOptions options =
         JdbcWriteOptions.OPTIONS.parse(
             JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));
-    StructType schema = JdbcDialect.withPlainStrings(info.schema());
+    StructType schema = JdbcDialect.withPlainStrings(info.schema(), table.schema());
     table.dialect().checkWritable(schema);
     WriteMode chosen = mode();
     List<String> keys = List.of();

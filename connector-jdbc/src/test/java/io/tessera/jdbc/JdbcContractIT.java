@@ -460,6 +460,45 @@ abstract class JdbcContractIT {
     assertThat(names(t)).isEqualTo(List.of("Köln", "Z"));
   }
 
+  /**
+   * CHAR(n) columns: Spark pads values to n and compares padded. An overwrite condition on such a
+   * column must find the rows Spark would, on a database that strips (MariaDB) or ignores
+   * (PostgreSQL) the padding, and dynamic overwrite by a CHAR key must replace its partition.
+   */
+  @Test
+  void overwriteConditionsOnCharColumnsMatchAsSparkDoes() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("codes")
+            + " ("
+            + db.quote("id")
+            + " BIGINT, "
+            + db.quote("c")
+            + " CHAR(3))");
+    String t = table("codes");
+    spark
+        .sql("SELECT * FROM VALUES (1L, 'xy'), (2L, 'xyz'), (3L, 'x'), (4L, 'ab') AS v(id, c)")
+        .writeTo(t)
+        .append();
+    spark.sql("SELECT 10L AS id, 'xy' AS c").writeTo(t).overwrite(col("c").equalTo("xy"));
+    assertThat(codes(t)).containsExactly("2:xyz", "3:x  ", "4:ab ", "10:xy ");
+    spark.sql("SELECT 11L AS id, 'x' AS c").writeTo(t).overwrite(col("c").isin("x", "q"));
+    assertThat(codes(t)).containsExactly("2:xyz", "4:ab ", "10:xy ", "11:x  ");
+    spark
+        .sql("SELECT 12L AS id, 'ab' AS c")
+        .writeTo(t)
+        .option("partitionKeys", "c")
+        .overwritePartitions();
+    assertThat(codes(t)).containsExactly("2:xyz", "10:xy ", "11:x  ", "12:ab ");
+    assertNoStagingTables();
+  }
+
+  private List<String> codes(String t) {
+    return spark.table(t).orderBy("id").collectAsList().stream()
+        .map(r -> r.getLong(0) + ":" + r.getString(1))
+        .toList();
+  }
+
   @Test
   void overwritePartitionsMatchesKeysAsSparkDoes() throws Exception {
     String t = createNames("PARTITIONED BY (name)");

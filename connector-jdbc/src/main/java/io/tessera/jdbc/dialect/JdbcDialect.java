@@ -52,6 +52,12 @@ public abstract class JdbcDialect implements Serializable {
    */
   public static final String LEDGER_TABLE = "tessera_ledger";
 
+  /**
+   * The field metadata key under which Spark keeps a CHAR(n)/VARCHAR(n) column's type when it hands
+   * the column over as STRING (Spark's CharVarcharUtils).
+   */
+  public static final String CHAR_VARCHAR_TYPE_KEY = "__CHAR_VARCHAR_TYPE_STRING";
+
   /** Spark types Tessera can write, for error messages. */
   public static final Set<String> SUPPORTED_TYPES =
       Set.of(
@@ -217,17 +223,50 @@ public abstract class JdbcDialect implements Serializable {
    * The write schema with CHAR(n)/VARCHAR(n) columns as STRING. Spark checks their lengths before
    * rows reach a writer, and hands them over as strings; with {@code
    * spark.sql.preserveCharVarcharTypeInfo=true} the types stay in the schema and would otherwise
-   * find no binding.
+   * find no binding. Each such column keeps its type under {@link #CHAR_VARCHAR_TYPE_KEY}, taken
+   * from the table's schema where the write schema lacks it (Spark drops it there), because CHAR
+   * columns compare padded (see {@link #sparkComparableChar}).
    */
+  public static StructType withPlainStrings(StructType schema, StructType tableSchema) {
+    StructType plain = withPlainStrings(schema);
+    StructField[] fields = plain.fields();
+    java.util.Map<String, StructField> table = new java.util.HashMap<>();
+    for (StructField f : withPlainStrings(tableSchema).fields()) {
+      table.put(f.name().toLowerCase(Locale.ROOT), f);
+    }
+    for (int i = 0; i < fields.length; i++) {
+      StructField t = table.get(fields[i].name().toLowerCase(Locale.ROOT));
+      if (!fields[i].metadata().contains(CHAR_VARCHAR_TYPE_KEY)
+          && t != null
+          && t.metadata().contains(CHAR_VARCHAR_TYPE_KEY)) {
+        fields[i] =
+            new StructField(
+                fields[i].name(),
+                fields[i].dataType(),
+                fields[i].nullable(),
+                new org.apache.spark.sql.types.MetadataBuilder()
+                    .withMetadata(fields[i].metadata())
+                    .putString(CHAR_VARCHAR_TYPE_KEY, t.metadata().getString(CHAR_VARCHAR_TYPE_KEY))
+                    .build());
+      }
+    }
+    return new StructType(fields);
+  }
+
   public static StructType withPlainStrings(StructType schema) {
     StructField[] fields = schema.fields().clone();
     for (int i = 0; i < fields.length; i++) {
       DataType t = fields[i].dataType();
       if (t instanceof org.apache.spark.sql.types.CharType
           || t instanceof org.apache.spark.sql.types.VarcharType) {
+        // Keep the original type where Spark keeps it when it replaces the type itself.
+        org.apache.spark.sql.types.Metadata metadata =
+            new org.apache.spark.sql.types.MetadataBuilder()
+                .withMetadata(fields[i].metadata())
+                .putString(JdbcDialect.CHAR_VARCHAR_TYPE_KEY, t.catalogString())
+                .build();
         fields[i] =
-            new StructField(
-                fields[i].name(), DataTypes.StringType, fields[i].nullable(), fields[i].metadata());
+            new StructField(fields[i].name(), DataTypes.StringType, fields[i].nullable(), metadata);
       }
     }
     return new StructType(fields);
@@ -428,6 +467,14 @@ public abstract class JdbcDialect implements Serializable {
    */
   public String sparkComparableString(String sqlExpr) {
     return sqlExpr;
+  }
+
+  /**
+   * As {@link #sparkComparableString}, for a CHAR({@code length}) column: Spark compares such
+   * values padded with spaces to their length (and pads the literals it compares them with).
+   */
+  public String sparkComparableChar(String sqlExpr, int length) {
+    return sparkComparableString(sqlExpr);
   }
 
   /**

@@ -255,6 +255,12 @@ public class MariaDbDialect extends JdbcDialect {
     return "CAST(CONVERT(" + sqlExpr + " USING utf8mb4) AS BINARY)";
   }
 
+  /** MariaDB strips a CHAR column's padding when it reads it: pad it back as Spark compares. */
+  @Override
+  public String sparkComparableChar(String sqlExpr, int length) {
+    return sparkComparableString("RPAD(" + sqlExpr + ", " + length + ", ' ')");
+  }
+
   /**
    * MyISAM, Aria, MEMORY, CSV... apply a DELETE or INSERT at once and cannot roll it back, so a
    * failed publish would leave half of it behind.

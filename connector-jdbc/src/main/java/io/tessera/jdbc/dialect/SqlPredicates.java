@@ -91,6 +91,22 @@ public final class SqlPredicates {
     }
   }
 
+  private static final java.util.regex.Pattern CHAR_TYPE =
+      java.util.regex.Pattern.compile("(?i)char\\((\\d+)\\)");
+
+  /**
+   * The n of a CHAR(n) column, which Spark hands over as STRING with its original type in the field
+   * metadata; 0 for any other column.
+   */
+  static int charLength(org.apache.spark.sql.types.StructField field) {
+    String key = JdbcDialect.CHAR_VARCHAR_TYPE_KEY;
+    if (!field.metadata().contains(key)) {
+      return 0;
+    }
+    java.util.regex.Matcher m = CHAR_TYPE.matcher(field.metadata().getString(key));
+    return m.matches() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
   private String operand(Expression e, List<Object> params) throws Untranslatable {
     if (e instanceof NamedReference ref) {
       String[] parts = ref.fieldNames();
@@ -98,9 +114,14 @@ public final class SqlPredicates {
         throw new Untranslatable("column " + ref + " is not a top-level column of the table");
       }
       String sql = dialect.quote(parts[0]);
-      return schema.apply(parts[0]).dataType() instanceof StringType
-          ? dialect.sparkComparableString(sql)
-          : sql;
+      org.apache.spark.sql.types.StructField field = schema.apply(parts[0]);
+      if (!(field.dataType() instanceof StringType)) {
+        return sql;
+      }
+      int charLength = charLength(field);
+      return charLength > 0
+          ? dialect.sparkComparableChar(sql, charLength)
+          : dialect.sparkComparableString(sql);
     }
     if (e instanceof Literal<?> lit) {
       params.add(

@@ -230,7 +230,7 @@ final class AtomicPublish {
       JdbcConnector.rollbackQuietly(c);
       LOG.warn(
           "tessera-jdbc: the write {} into {} committed; deleting its row of {} failed ({}), so"
-              + " the row stays",
+              + " the row may stay",
           writeId,
           table.name(),
           JdbcDialect.LEDGER_TABLE,

@@ -59,6 +59,12 @@ final class JdbcBatchWrite implements BatchWrite {
   private final String stagingName;
   private final String writeId = UUID.randomUUID().toString();
 
+  /**
+   * Set when the publish's COMMIT outcome could not be learned: Spark then calls {@link #abort},
+   * which must keep the staging table (it may hold the only copy of rows that did not commit).
+   */
+  private volatile boolean outcomeUnknown;
+
   JdbcBatchWrite(
       JdbcTable table,
       LogicalWriteInfo info,
@@ -131,7 +137,7 @@ final class JdbcBatchWrite implements BatchWrite {
               "tessera-jdbc: the server refused the preferred staging table for {} ({}); trying"
                   + " the next way",
               table.name(),
-              e.getMessage());
+              connector.redact(e.getMessage()));
         }
         refused = e;
       }
@@ -209,6 +215,8 @@ final class JdbcBatchWrite implements BatchWrite {
     } finally {
       if (publish.outcomeKnown()) {
         dropStaging();
+      } else {
+        outcomeUnknown = true;
       }
     }
     commitMillis.set(elapsedMillis(start));
@@ -251,7 +259,14 @@ final class JdbcBatchWrite implements BatchWrite {
 
   @Override
   public void abort(WriterCommitMessage[] messages) {
-    if (atomic) {
+    if (atomic && outcomeUnknown) {
+      LOG.warn(
+          "tessera-jdbc: write {} into {} aborted with its commit outcome unknown; keeping the"
+              + " staging table {}",
+          writeId,
+          table.name(),
+          staging);
+    } else if (atomic) {
       dropStaging();
       LOG.warn("tessera-jdbc: write into {} aborted; the table is unchanged", table.name());
     } else {

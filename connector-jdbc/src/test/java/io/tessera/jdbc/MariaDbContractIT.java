@@ -76,6 +76,18 @@ class MariaDbContractIT extends JdbcContractIT {
             + "sessionVariables=enforce_storage_engine=InnoDB",
         db.user(),
         db.password());
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                db.url()
+                    + (db.url().contains("?") ? "&" : "?")
+                    + "sessionVariables=enforce_storage_engine=InnoDB",
+                db.user(),
+                db.password());
+        java.sql.ResultSet rs =
+            c.createStatement().executeQuery("SELECT @@SESSION.enforce_storage_engine")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).as("the session refuses Aria").isEqualTo("InnoDB");
+    }
     String viaInnoDbOnly = innoDbOnly + "." + db.schema() + ".events";
     events(5, 9).writeTo(viaInnoDbOnly).append();
     events(100, 103).writeTo(viaInnoDbOnly).overwrite(lit(true));

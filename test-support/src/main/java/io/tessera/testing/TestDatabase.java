@@ -206,6 +206,15 @@ public final class TestDatabase implements AutoCloseable {
    * tessera_locks} and ledger {@code tessera_ledger}, which connectors create on demand and keep.
    */
   public List<String> tables() throws SQLException {
+    return tables(false);
+  }
+
+  /** Whether the schema holds {@code table}, Tessera's own lock and ledger tables included. */
+  public boolean hasTable(String table) throws SQLException {
+    return tables(true).contains(table);
+  }
+
+  private List<String> tables(boolean withTesseraTables) throws SQLException {
     try (Connection c = connect()) {
       String catalog = kind == DatabaseKind.MARIADB ? schema : null;
       String schemaPattern = kind == DatabaseKind.MARIADB ? null : schema;
@@ -213,7 +222,8 @@ public final class TestDatabase implements AutoCloseable {
         List<String> out = new ArrayList<>();
         while (rs.next()) {
           String name = rs.getString("TABLE_NAME");
-          if (!name.startsWith("tessera_locks") && !name.startsWith("tessera_ledger")) {
+          if (withTesseraTables
+              || !name.startsWith("tessera_locks") && !name.startsWith("tessera_ledger")) {
             out.add(name);
           }
         }

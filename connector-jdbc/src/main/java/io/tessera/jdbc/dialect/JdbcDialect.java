@@ -230,12 +230,17 @@ public abstract class JdbcDialect implements Serializable {
   public static StructType withPlainStrings(StructType schema, StructType tableSchema) {
     StructType plain = withPlainStrings(schema);
     StructField[] fields = plain.fields();
-    java.util.Map<String, StructField> table = new java.util.HashMap<>();
+    java.util.Map<String, StructField> exact = new java.util.HashMap<>();
+    java.util.Map<String, StructField> folded = new java.util.HashMap<>();
     for (StructField f : withPlainStrings(tableSchema).fields()) {
-      table.put(f.name().toLowerCase(Locale.ROOT), f);
+      exact.put(f.name(), f);
+      folded.putIfAbsent(f.name().toLowerCase(Locale.ROOT), f);
     }
     for (int i = 0; i < fields.length; i++) {
-      StructField t = table.get(fields[i].name().toLowerCase(Locale.ROOT));
+      StructField t = exact.get(fields[i].name());
+      if (t == null) {
+        t = folded.get(fields[i].name().toLowerCase(Locale.ROOT));
+      }
       if (!fields[i].metadata().contains(CHAR_VARCHAR_TYPE_KEY)
           && t != null
           && t.metadata().contains(CHAR_VARCHAR_TYPE_KEY)) {

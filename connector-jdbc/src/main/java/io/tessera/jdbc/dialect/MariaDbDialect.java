@@ -137,25 +137,41 @@ public class MariaDbDialect extends JdbcDialect {
    * <p>The server's default engine is used instead where Aria cannot serve: on a Galera cluster
    * ({@code wsrep_on}), which replicates InnoDB rows only, so tasks and the publish reaching
    * different nodes would not see each other's staged rows; where InnoDB tables are encrypted and
-   * Aria tables are not ({@code innodb_encrypt_tables} on, {@code aria_encrypt_tables} off); and
+   * Aria tables are not ({@code innodb_encrypt_tables} on, {@code aria_encrypt_tables} off); for a
+   * target created with {@code ENCRYPTED=YES}, whose staging table is then created so too; and
    * wherever the server refuses Aria (an {@code enforce_storage_engine} with
    * NO_ENGINE_SUBSTITUTION, or Aria not installed), tried second.
    */
   @Override
   public List<List<String>> createStagingTableChoices(
       java.sql.Connection c, String qualifiedStaging, String qualifiedTarget) {
+    boolean encryptedTarget = encryptedTable(c, qualifiedTarget);
     List<String> plain =
         List.of(
             "CREATE TABLE "
                 + qualifiedStaging
+                + (encryptedTarget ? " ENCRYPTED=YES" : "")
                 + " AS SELECT * FROM "
                 + qualifiedTarget
                 + " WHERE 1=0",
             addAttemptColumn(qualifiedStaging));
-    if (ariaUnsuitable(c)) {
+    if (encryptedTarget || ariaUnsuitable(c)) {
       return List.of(plain);
     }
     return List.of(createStagingTable(qualifiedStaging, qualifiedTarget), plain);
+  }
+
+  private static final java.util.regex.Pattern ENCRYPTED_YES =
+      java.util.regex.Pattern.compile("(?i)`?ENCRYPTED`?\\s*=\\s*'?YES");
+
+  /** Whether the target is an InnoDB table created with {@code ENCRYPTED=YES}. */
+  private static boolean encryptedTable(java.sql.Connection c, String qualifiedTarget) {
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + qualifiedTarget)) {
+      return rs.next() && ENCRYPTED_YES.matcher(rs.getString(2)).find();
+    } catch (java.sql.SQLException e) {
+      return false; // the staging CREATE that follows reports a missing table itself
+    }
   }
 
   /**

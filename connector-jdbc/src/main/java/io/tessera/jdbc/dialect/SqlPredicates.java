@@ -99,6 +99,9 @@ public final class SqlPredicates {
    * metadata; 0 for any other column.
    */
   static int charLength(org.apache.spark.sql.types.StructField field) {
+    if (org.apache.spark.sql.internal.SQLConf.get().charVarcharAsString()) {
+      return 0; // spark.sql.legacy.charVarcharAsString: Spark neither pads nor compares padded
+    }
     String key = JdbcDialect.CHAR_VARCHAR_TYPE_KEY;
     if (!field.metadata().contains(key)) {
       return 0;

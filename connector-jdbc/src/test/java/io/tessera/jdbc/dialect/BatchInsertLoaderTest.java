@@ -21,7 +21,9 @@ class BatchInsertLoaderTest {
   @Test
   void aBatchIsSentOnceItHoldsSixteenMebibytes() throws Exception {
     JdbcDialect h2 = JdbcDialects.forUrl("jdbc:h2:mem:loader");
-    try (Connection c = DriverManager.getConnection("jdbc:h2:mem:loader_test;DB_CLOSE_DELAY=-1")) {
+    // A private in-memory database, gone when this connection closes.
+    try (Connection c =
+        DriverManager.getConnection("jdbc:h2:mem:loader_" + java.util.UUID.randomUUID())) {
       try (Statement st = c.createStatement()) {
         st.execute("CREATE TABLE \"big\" (\"id\" BIGINT, \"text\" CHARACTER LARGE OBJECT)");
       }

@@ -771,6 +771,22 @@ abstract class JdbcContractIT {
       assertThat(proxy.cutDone()).isTrue();
       assertThat(rows(table("events"))).isEqualTo(expected(0, 9));
       assertNoStagingTables();
+
+      // The server got the COMMIT, then refuses the one connection that would look the outcome
+      // up: it cannot be learned. The job fails saying so, and the staging table and the ledger
+      // row stay as the evidence, although Spark's abort that follows could reach the database.
+      proxy.arm(io.tessera.testing.CommitCuttingProxy.Cut.AFTER_COMMIT, 1);
+      assertThatThrownBy(() -> events(9, 12).writeTo(t).append())
+          .hasMessageContaining("[COMMIT_OUTCOME_UNKNOWN]")
+          .hasMessageContaining("the staging table");
+      assertThat(rows(table("events"))).as("it did commit").isEqualTo(expected(0, 12));
+      List<String> kept = db.tables().stream().filter(n -> n.startsWith("tessera_stg_")).toList();
+      assertThat(kept).as("staging tables kept").hasSize(1);
+      assertThat(jdbcCount("tessera_ledger")).as("ledger rows kept").isEqualTo(1);
+      db.execute(
+          "DROP TABLE " + db.qualified(kept.get(0)),
+          "DELETE FROM " + db.qualified("tessera_ledger"));
+      assertNoStagingTables();
     }
   }
 

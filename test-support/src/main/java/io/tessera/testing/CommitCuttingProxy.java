@@ -40,6 +40,8 @@ public final class CommitCuttingProxy implements AutoCloseable {
   private static final byte[] COMMIT16 = "COMMIT".getBytes(StandardCharsets.UTF_16BE);
   private final AtomicReference<Cut> cut = new AtomicReference<>(Cut.NONE);
   private volatile boolean cutDone;
+  private final java.util.concurrent.atomic.AtomicInteger refuseAfterCut =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public CommitCuttingProxy(String targetHost, int targetPort, String marker) throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -58,6 +60,12 @@ public final class CommitCuttingProxy implements AutoCloseable {
 
   /** Cuts the next watched COMMIT as {@code how}; one cut per call. */
   public void arm(Cut how) {
+    arm(how, 0);
+  }
+
+  /** As {@link #arm(Cut)}, and then closes the next {@code refuse} new connections at once. */
+  public void arm(Cut how, int refuse) {
+    refuseAfterCut.set(refuse);
     cutDone = false;
     cut.set(how);
   }
@@ -71,6 +79,10 @@ public final class CommitCuttingProxy implements AutoCloseable {
     while (!server.isClosed()) {
       try {
         Socket client = server.accept();
+        if (cutDone && refuseAfterCut.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+          client.close(); // the database looks down: even the outcome cannot be looked up
+          continue;
+        }
         Socket upstream = new Socket(targetHost, targetPort);
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);

@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 final class AtomicPublish {
   private static final Logger LOG = LoggerFactory.getLogger(AtomicPublish.class);
 
+  /** How long deleting the ledger row after a committed write may wait for the network. */
+  private static final int LEDGER_DELETE_TIMEOUT_MILLIS = 30_000;
+
   /** How long the lookup of a lost COMMIT waits for the old transaction's lock. */
   private static final int RESOLVE_LOCK_TIMEOUT_SECONDS = 120;
 
@@ -224,6 +227,12 @@ final class AtomicPublish {
    */
   private void forgetLedgerRow(Connection c) {
     try {
+      try {
+        // The write has committed: a network cut now must not hang the job for good.
+        c.setNetworkTimeout(Runnable::run, LEDGER_DELETE_TIMEOUT_MILLIS);
+      } catch (SQLException | UnsupportedOperationException notSupported) {
+        // the statement then waits as any other would
+      }
       new SqlStatement(dialect.deleteLedgerRow(table.schemaName()), List.of(writeId)).run(c);
       c.commit();
     } catch (SQLException | RuntimeException e) {

@@ -113,7 +113,9 @@ final class JdbcBatchWrite implements BatchWrite {
   private void createStaging() {
     List<List<String>> choices;
     try (Connection c = connector.open()) {
-      choices = dialect.createStagingTableChoices(c, staging, target);
+      choices =
+          dialect.createStagingTableChoices(
+              c, table.schemaName(), table.tableName(), staging, target);
     } catch (SQLException e) {
       throw new io.tessera.common.errors.TesseraException(
           io.tessera.common.errors.TesseraError.SQL_FAILED,

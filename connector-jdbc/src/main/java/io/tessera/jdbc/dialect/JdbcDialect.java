@@ -279,10 +279,11 @@ public abstract class JdbcDialect implements Serializable {
 
   /**
    * The ways to create the staging table, best first: the write uses the first one the server
-   * accepts. {@code c} lets a dialect look at the server before choosing.
+   * accepts. {@code c} lets a dialect look at the server and the target ({@code schema}.{@code
+   * table}, unquoted) before choosing.
    */
   public List<List<String>> createStagingTableChoices(
-      Connection c, String qualifiedStaging, String qualifiedTarget) {
+      Connection c, String schema, String table, String qualifiedStaging, String qualifiedTarget) {
     return List.of(createStagingTable(qualifiedStaging, qualifiedTarget));
   }
 

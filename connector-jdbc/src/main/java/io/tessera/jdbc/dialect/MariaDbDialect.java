@@ -144,8 +144,12 @@ public class MariaDbDialect extends JdbcDialect {
    */
   @Override
   public List<List<String>> createStagingTableChoices(
-      java.sql.Connection c, String qualifiedStaging, String qualifiedTarget) {
-    boolean encryptedTarget = encryptedTable(c, qualifiedTarget);
+      java.sql.Connection c,
+      String schema,
+      String table,
+      String qualifiedStaging,
+      String qualifiedTarget) {
+    boolean encryptedTarget = encryptedTable(c, schema, table);
     List<String> plain =
         List.of(
             "CREATE TABLE "
@@ -165,10 +169,18 @@ public class MariaDbDialect extends JdbcDialect {
       java.util.regex.Pattern.compile("(?i)`?ENCRYPTED`?\\s*=\\s*'?YES");
 
   /** Whether the target is an InnoDB table created with {@code ENCRYPTED=YES}. */
-  private static boolean encryptedTable(java.sql.Connection c, String qualifiedTarget) {
-    try (java.sql.Statement st = c.createStatement();
-        java.sql.ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + qualifiedTarget)) {
-      return rs.next() && ENCRYPTED_YES.matcher(rs.getString(2)).find();
+  private static boolean encryptedTable(java.sql.Connection c, String schema, String table) {
+    try (java.sql.PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT CREATE_OPTIONS FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+      ps.setString(1, schema);
+      ps.setString(2, table);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            && rs.getString(1) != null
+            && ENCRYPTED_YES.matcher(rs.getString(1)).find();
+      }
     } catch (java.sql.SQLException e) {
       return false; // the staging CREATE that follows reports a missing table itself
     }

@@ -73,6 +73,7 @@ final class AtomicPublish {
     boolean published = false;
     String sql = "";
     try {
+      dialect.preparePublishSession(c);
       c.setAutoCommit(false);
       if (dialect.publishIsolation() != null) {
         c.setTransactionIsolation(dialect.publishIsolation());
@@ -176,6 +177,7 @@ final class AtomicPublish {
         connector.redact(commitError.getMessage()),
         JdbcDialect.LEDGER_TABLE);
     try (Connection c = connector.open()) {
+      dialect.preparePublishSession(c);
       try (java.sql.Statement st = c.createStatement()) {
         // A partitioned-away old session can hold the lock for hours: give up and say unknown.
         st.execute(dialect.shortLockTimeout(RESOLVE_LOCK_TIMEOUT_SECONDS));

@@ -319,6 +319,12 @@ public abstract class JdbcDialect implements Serializable {
     return null;
   }
 
+  /**
+   * Session settings of the publish's connection and of the one that looks up a lost COMMIT, before
+   * their first statement.
+   */
+  public void preparePublishSession(Connection c) throws SQLException {}
+
   public String dropTableIfExists(String qualifiedTable) {
     return "DROP TABLE IF EXISTS " + qualifiedTable;
   }

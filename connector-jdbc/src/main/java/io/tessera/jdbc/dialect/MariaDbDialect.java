@@ -186,18 +186,37 @@ public class MariaDbDialect extends JdbcDialect {
     }
   }
 
+  private static boolean galera(java.sql.Connection c) {
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT @@wsrep_on")) {
+      return rs.next() && rs.getBoolean(1);
+    } catch (java.sql.SQLException noSuchVariable) {
+      return false; // MySQL, or MariaDB built without Galera
+    }
+  }
+
+  /**
+   * On a Galera cluster the publish (and the lookup of a lost COMMIT) may run on another node than
+   * the tasks' loads (or the lost COMMIT), whose changes that node applies a little later: make its
+   * reads, deletes and inserts wait until it has (wsrep_sync_wait READ, UPDATE/DELETE and
+   * INSERT/REPLACE). Without it the row count check could fail a write spuriously, and a lookup
+   * could miss a committed write's ledger row and report it rolled back.
+   */
+  @Override
+  public void preparePublishSession(java.sql.Connection c) throws java.sql.SQLException {
+    if (galera(c)) {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("SET SESSION wsrep_sync_wait = 7");
+      }
+    }
+  }
+
   /**
    * Galera replicates InnoDB rows only; and where InnoDB tables are encrypted but Aria tables are
    * not, staged rows must not sit on disk in the clear.
    */
   private static boolean ariaUnsuitable(java.sql.Connection c) {
-    boolean galera = false;
-    try (java.sql.Statement st = c.createStatement();
-        java.sql.ResultSet rs = st.executeQuery("SELECT @@wsrep_on")) {
-      galera = rs.next() && rs.getBoolean(1);
-    } catch (java.sql.SQLException noSuchVariable) {
-      // MySQL, or MariaDB built without Galera
-    }
+    boolean galera = galera(c);
     boolean encryptionGap = false;
     try (java.sql.Statement st = c.createStatement();
         java.sql.ResultSet rs =

@@ -111,20 +111,10 @@ final class JdbcBatchWrite implements BatchWrite {
    * half-made staging table is dropped here.
    */
   private void createStaging() {
-    List<List<String>> choices;
-    try (Connection c = connector.open()) {
-      choices =
-          dialect.createStagingTableChoices(
-              c, table.schemaName(), table.tableName(), staging, target);
-    } catch (SQLException e) {
-      throw new io.tessera.common.errors.TesseraException(
-          io.tessera.common.errors.TesseraError.SQL_FAILED,
-          "Preparing the staging table for "
-              + table.name()
-              + " failed: "
-              + connector.redact(JdbcConnector.describe(e)),
-          connector.redactThrowable(e));
-    }
+    List<List<String>> choices =
+        dialect.choosesStagingByServer()
+            ? stagingChoicesOfTheServer()
+            : List.of(dialect.createStagingTable(staging, target));
     RuntimeException refused = null;
     for (List<String> ddl : choices) {
       try {
@@ -145,6 +135,21 @@ final class JdbcBatchWrite implements BatchWrite {
       }
     }
     throw refused;
+  }
+
+  private List<List<String>> stagingChoicesOfTheServer() {
+    try (Connection c = connector.open()) {
+      return dialect.createStagingTableChoices(
+          c, table.schemaName(), table.tableName(), staging, target);
+    } catch (SQLException e) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.SQL_FAILED,
+          "Preparing the staging table for "
+              + table.name()
+              + " failed: "
+              + connector.redact(JdbcConnector.describe(e)),
+          connector.redactThrowable(e));
+    }
   }
 
   /**

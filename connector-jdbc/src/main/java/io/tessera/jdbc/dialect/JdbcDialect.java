@@ -277,6 +277,11 @@ public abstract class JdbcDialect implements Serializable {
     return new StructType(fields);
   }
 
+  /** Whether {@link #createStagingTableChoices} looks at the server (costs a connection). */
+  public boolean choosesStagingByServer() {
+    return false;
+  }
+
   /**
    * The ways to create the staging table, best first: the write uses the first one the server
    * accepts. {@code c} lets a dialect look at the server and the target ({@code schema}.{@code

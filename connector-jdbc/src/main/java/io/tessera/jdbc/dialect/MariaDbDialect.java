@@ -143,6 +143,11 @@ public class MariaDbDialect extends JdbcDialect {
    * NO_ENGINE_SUBSTITUTION, or Aria not installed), tried second.
    */
   @Override
+  public boolean choosesStagingByServer() {
+    return true;
+  }
+
+  @Override
   public List<List<String>> createStagingTableChoices(
       java.sql.Connection c,
       String schema,

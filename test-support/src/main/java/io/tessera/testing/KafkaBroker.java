@@ -222,6 +222,21 @@ public final class KafkaBroker {
     }
   }
 
+  /**
+   * How often each key of {@code topic} occurs (uncommitted records included), for topics whose
+   * keys are decimal numbers; ordered by key.
+   */
+  public java.util.SortedMap<Long, Long> countsPerNumericKey(String topic) {
+    java.util.SortedMap<Long, Long> perKey = new java.util.TreeMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : readAll(topic, "read_uncommitted")) {
+      perKey.merge(
+          Long.parseLong(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8)),
+          1L,
+          Long::sum);
+    }
+    return perKey;
+  }
+
   private static List<TopicPartition> partitions(String topic, int count) {
     List<TopicPartition> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {

@@ -433,20 +433,16 @@ public abstract class JdbcDialect implements Serializable {
 
   /** Finds a write in the ledger; binds the write id. */
   public String findLedgerRow(String schema) {
-    return "SELECT 1 FROM "
-        + qualified(schema, LEDGER_TABLE)
-        + " WHERE "
-        + quote("write_id")
-        + " = ?";
+    return "SELECT 1" + ledgerRowOf(schema);
   }
 
   /** Deletes a write's ledger row once its writer knows the outcome; binds the write id. */
   public String deleteLedgerRow(String schema) {
-    return "DELETE FROM "
-        + qualified(schema, LEDGER_TABLE)
-        + " WHERE "
-        + quote("write_id")
-        + " = ?";
+    return "DELETE" + ledgerRowOf(schema);
+  }
+
+  private String ledgerRowOf(String schema) {
+    return " FROM " + qualified(schema, LEDGER_TABLE) + " WHERE " + quote("write_id") + " = ?";
   }
 
   /** Finds the table's row of the lock table without locking it; binds the table name. */

@@ -12,7 +12,6 @@ import io.tessera.testing.SharedSpark;
 import io.tessera.testing.TestDatabase;
 import io.tessera.testing.TestPaths;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
@@ -589,13 +587,7 @@ class FaultMatrixIT {
 
     @Override
     Counts counts() {
-      Map<Long, Long> perKey = new TreeMap<>();
-      broker
-          .readAll(topic, "read_uncommitted")
-          .forEach(
-              r ->
-                  perKey.merge(
-                      Long.parseLong(new String(r.key(), StandardCharsets.UTF_8)), 1L, Long::sum));
+      Map<Long, Long> perKey = broker.countsPerNumericKey(topic);
       long count = perKey.values().stream().mapToLong(Long::longValue).sum();
       List<Long> keys = new ArrayList<>(perKey.keySet());
       return new Counts(

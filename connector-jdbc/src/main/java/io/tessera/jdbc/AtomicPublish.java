@@ -37,6 +37,7 @@ final class AtomicPublish {
   private final JdbcConnector connector;
   private final String target;
   private final String staging;
+  private final String ledger;
   private final String writeId;
   private final ReplacedRows replaced;
 
@@ -48,6 +49,7 @@ final class AtomicPublish {
       StructType schema,
       JdbcConnector connector,
       String staging,
+      String ledger,
       String writeId,
       ReplacedRows replaced) {
     this.table = table;
@@ -56,6 +58,7 @@ final class AtomicPublish {
     this.connector = connector;
     this.target = table.qualifiedName();
     this.staging = staging;
+    this.ledger = ledger;
     this.writeId = writeId;
     this.replaced = replaced;
   }
@@ -78,7 +81,7 @@ final class AtomicPublish {
       if (dialect.publishIsolation() != null) {
         c.setTransactionIsolation(dialect.publishIsolation());
       }
-      sql = dialect.lockTarget(table.schemaName(), target);
+      sql = dialect.lockTarget(table.schemaName(), target, replaced.replacesRows());
       lock(c, sql);
       for (SqlStatement s : replaced.statements(c, attemptChunks)) {
         sql = s.sql();
@@ -114,7 +117,7 @@ final class AtomicPublish {
                 + staging
                 + " emptied, e.g. by a database restart?); rolled back, the table is unchanged");
       }
-      sql = dialect.insertLedgerRow(table.schemaName());
+      sql = dialect.insertLedgerRow(ledger);
       new SqlStatement(sql, List.of(writeId, table.tableName(), System.currentTimeMillis())).run(c);
       sql = "COMMIT";
       try {
@@ -175,7 +178,7 @@ final class AtomicPublish {
         writeId,
         table.name(),
         connector.redact(commitError.getMessage()),
-        JdbcDialect.LEDGER_TABLE);
+        ledger);
     try (Connection c = connector.open()) {
       dialect.preparePublishSession(c);
       try (java.sql.Statement st = c.createStatement()) {
@@ -183,9 +186,9 @@ final class AtomicPublish {
         st.execute(dialect.shortLockTimeout(RESOLVE_LOCK_TIMEOUT_SECONDS));
       }
       c.setAutoCommit(false);
-      lock(c, dialect.lockTarget(table.schemaName(), target));
+      lock(c, dialect.lockForLookup(table.schemaName(), target, ledger));
       boolean committed;
-      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(table.schemaName()))) {
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(ledger))) {
         ps.setString(1, writeId);
         try (java.sql.ResultSet rs = ps.executeQuery()) {
           committed = rs.next();
@@ -213,7 +216,7 @@ final class AtomicPublish {
                   + ". Look for write id '"
                   + writeId
                   + "' in "
-                  + JdbcDialect.LEDGER_TABLE
+                  + ledger
                   + ": present means the write committed; the staging table "
                   + staging
                   + " is kept until you know",
@@ -235,7 +238,7 @@ final class AtomicPublish {
       } catch (SQLException | UnsupportedOperationException notSupported) {
         // the statement then waits as any other would
       }
-      new SqlStatement(dialect.deleteLedgerRow(table.schemaName()), List.of(writeId)).run(c);
+      new SqlStatement(dialect.deleteLedgerRow(ledger), List.of(writeId)).run(c);
       c.commit();
     } catch (SQLException | RuntimeException e) {
       JdbcConnector.rollbackQuietly(c);
@@ -244,7 +247,7 @@ final class AtomicPublish {
               + " the row may stay",
           writeId,
           table.name(),
-          JdbcDialect.LEDGER_TABLE,
+          ledger,
           connector.redact(e.getMessage()));
     }
   }

@@ -1,5 +1,7 @@
 package io.tessera.jdbc;
 
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.write.WriteMode;
 import io.tessera.jdbc.dialect.JdbcDialect;
@@ -59,6 +61,9 @@ final class JdbcBatchWrite implements BatchWrite {
   private final String stagingName;
   private final String writeId = UUID.randomUUID().toString();
 
+  /** The writing user's ledger, qualified; known once the factory is created. */
+  private String ledger;
+
   /**
    * Set when the publish's COMMIT outcome could not be learned: Spark then calls {@link #abort},
    * which must keep the staging table (it may hold the only copy of rows that did not commit).
@@ -92,11 +97,23 @@ final class JdbcBatchWrite implements BatchWrite {
   @Override
   public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
     int batchSize = options.get(JdbcWriteOptions.BATCH_SIZE);
+    WritePrivileges privileges = checkTargetPrivileges();
     if (!atomic) {
       return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
     }
-    prepareLock();
-    createStaging();
+    ledger = dialect.qualified(table.schemaName(), JdbcDialect.ledgerTableName(privileges.user()));
+    prepareLock(privileges);
+    createStaging(privileges);
+    try (Connection c = connector.open()) {
+      // MariaDB gives a table's creator no privileges on it: it needs them on the database.
+      privileges.require(
+          c, "INSERT", staging, JdbcDialect.ATTEMPT_COLUMN, "to load the staging table");
+    } catch (SQLException | RuntimeException e) {
+      dropStaging(); // Spark calls no abort for a failure before the tasks
+      throw e instanceof SQLException s
+          ? connector.sqlFailed("Checking the staging table of " + table.name(), "", s)
+          : (RuntimeException) e;
+    }
     LOG.info(
         "tessera-jdbc: {} tasks will stage rows for {} in {}",
         info.numPartitions(),
@@ -106,11 +123,48 @@ final class JdbcBatchWrite implements BatchWrite {
   }
 
   /**
+   * Before anything is created: the target privileges the write needs, each missing one reported
+   * with the GRANT that gives it. SELECT because the staging table copies the target's column types
+   * (and conditions read rows); DELETE for every mode that replaces rows.
+   */
+  private WritePrivileges checkTargetPrivileges() {
+    try (Connection c = connector.open()) {
+      WritePrivileges p =
+          new WritePrivileges(
+              dialect, connector, table.name(), WritePrivileges.currentUser(c, dialect));
+      String column = schema.fieldNames().length > 0 ? schema.fieldNames()[0] : null;
+      if (column != null) {
+        p.require(c, "INSERT", target, column, "to insert the new rows");
+        if (atomic) {
+          p.require(
+              c, "SELECT", target, column, "to read its column types and the rows it replaces");
+        }
+        if (replacesRows()) {
+          p.require(
+              c,
+              "DELETE",
+              target,
+              column,
+              "to delete the rows this " + mode.describe() + " replaces");
+        }
+      }
+      return p;
+    } catch (SQLException e) {
+      throw connector.sqlFailed(
+          "Reading the database user of the write into " + table.name(), "", e);
+    }
+  }
+
+  private boolean replacesRows() {
+    return !(mode instanceof WriteMode.Append);
+  }
+
+  /**
    * Creates the staging table the first way the server accepts (see {@link
    * JdbcDialect#createStagingTableChoices}). Spark does not call abort for a failure here, so a
    * half-made staging table is dropped here.
    */
-  private void createStaging() {
+  private void createStaging(WritePrivileges privileges) {
     List<List<String>> choices =
         dialect.choosesStagingByServer()
             ? stagingChoicesOfTheServer()
@@ -118,10 +172,17 @@ final class JdbcBatchWrite implements BatchWrite {
     RuntimeException refused = null;
     for (List<String> ddl : choices) {
       try {
-        connector.execute(ddl);
+        connector.execute(
+            withDdlSettings(ddl),
+            (sql, e) ->
+                privileges.createRefused(
+                    sql, e, table.schemaName(), "the staging table that collects the rows"));
         return;
       } catch (RuntimeException e) {
         dropStaging();
+        if (e instanceof TesseraException t && t.error() == TesseraError.MISSING_PRIVILEGE) {
+          throw e; // the next way would be refused alike
+        }
         if (refused != null) {
           e.addSuppressed(refused);
         } else if (choices.size() > 1) {
@@ -153,19 +214,44 @@ final class JdbcBatchWrite implements BatchWrite {
   }
 
   /**
-   * Makes sure the publish can record itself in the ledger and take its lock (see {@link
-   * JdbcDialect#lockTarget}).
+   * Makes sure the publish can record itself in the user's ledger and take its lock (see {@link
+   * JdbcDialect#lockTarget}), and that the user may use both.
    */
-  private void prepareLock() {
-    createIfMissing(dialect.prepareLedgerTable(table.schemaName()));
+  private void prepareLock(WritePrivileges privileges) {
+    String schemaName = table.schemaName();
+    createIfMissing(
+        dialect.prepareLedgerTable(ledger),
+        privileges,
+        "its ledger " + ledger + ", the first time");
+    try (Connection c = connector.open()) {
+      // Created by this user, but MariaDB gives a creator no privileges of its own.
+      for (String p : List.of("INSERT", "SELECT", "DELETE")) {
+        privileges.require(c, p, ledger, "write_id", "to record the write in its ledger");
+      }
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Checking the ledger of the write into " + table.name(), "", e);
+    }
     if (dialect.locksTableItself()) {
       return;
     }
-    dialect.prepareLockTable(table.schemaName()).forEach(this::createIfMissing);
+    String locks = dialect.qualified(schemaName, JdbcDialect.LOCK_TABLE);
+    dialect
+        .prepareLockTable(schemaName)
+        .forEach(
+            ddl ->
+                createIfMissing(
+                    ddl,
+                    privileges,
+                    "the lock table " + locks + " that all writers share, the first time"));
     try (Connection c = connector.open()) {
+      // Shared by every user who writes into the schema, whoever created it.
+      for (String p : List.of("SELECT", "INSERT", "UPDATE")) {
+        privileges.require(
+            c, p, locks, "writes", "to queue behind other writers of the table in the lock table");
+      }
       // Look before inserting: an INSERT of an existing row would wait for a running publish
       // that holds it.
-      try (PreparedStatement ps = c.prepareStatement(dialect.findLockRow(table.schemaName()))) {
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLockRow(schemaName))) {
         ps.setString(1, table.tableName());
         try (java.sql.ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
@@ -173,7 +259,7 @@ final class JdbcBatchWrite implements BatchWrite {
           }
         }
       }
-      try (PreparedStatement ps = c.prepareStatement(dialect.insertLockRow(table.schemaName()))) {
+      try (PreparedStatement ps = c.prepareStatement(dialect.insertLockRow(schemaName))) {
         ps.setString(1, table.tableName());
         ps.executeUpdate();
       }
@@ -185,14 +271,26 @@ final class JdbcBatchWrite implements BatchWrite {
 
   /**
    * Runs a CREATE TABLE IF NOT EXISTS; two first writers racing can make PostgreSQL fail one of
-   * them on its catalog's unique index, so a failure is retried once.
+   * them on its catalog's unique index, so a failure is retried once. A refusal for lack of a
+   * privilege is reported as such at once.
    */
-  private void createIfMissing(String ddl) {
+  private void createIfMissing(String ddl, WritePrivileges privileges, String what) {
+    java.util.function.BiFunction<String, SQLException, RuntimeException> clearer =
+        (sql, e) -> privileges.createRefused(sql, e, table.schemaName(), what);
     try {
-      connector.execute(List.of(ddl));
-    } catch (RuntimeException first) {
-      connector.execute(List.of(ddl));
+      connector.execute(withDdlSettings(List.of(ddl)), clearer);
+    } catch (TesseraException first) {
+      if (first.error() == TesseraError.MISSING_PRIVILEGE) {
+        throw first;
+      }
+      connector.execute(withDdlSettings(List.of(ddl)), clearer);
     }
+  }
+
+  private List<String> withDdlSettings(List<String> ddl) {
+    List<String> out = new ArrayList<>(dialect.ddlSessionSettings());
+    out.addAll(ddl);
+    return out;
   }
 
   @Override
@@ -215,6 +313,7 @@ final class JdbcBatchWrite implements BatchWrite {
             schema,
             connector,
             staging,
+            ledger,
             writeId,
             new ReplacedRows(dialect, schema, mode, partitionKeys, target, staging));
     try {

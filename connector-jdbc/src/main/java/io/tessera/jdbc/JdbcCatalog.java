@@ -190,14 +190,32 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
               if (comment.isEmpty()) {
                 return Optional.empty();
               }
+              String qualified = dialect.qualified(schema, ident.name());
+              StructType columns;
+              try {
+                columns = readSchema(c, qualified, TableProperties.ntzColumns(comment.get()));
+              } catch (SQLException e) {
+                if (!dialect.isPermissionDenied(e)) {
+                  throw e;
+                }
+                throw new WritePrivileges(
+                        dialect,
+                        connector,
+                        stagedName(ident),
+                        WritePrivileges.currentUser(c, dialect))
+                    .missing(
+                        "SELECT on " + qualified,
+                        "to read its columns, as every read and write of it does",
+                        dialect.grantOnTable(
+                            "SELECT",
+                            qualified,
+                            dialect.grantee(WritePrivileges.currentUser(c, dialect))));
+              }
               return Optional.of(
                   new JdbcTable(
                       stagedName(ident),
                       ident,
-                      readSchema(
-                          c,
-                          dialect.qualified(schema, ident.name()),
-                          TableProperties.ntzColumns(comment.get())),
+                      columns,
                       TableProperties.partitionKeys(comment.get()),
                       catalogOptions,
                       dialect,
@@ -361,7 +379,7 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
         boolean internal =
             JdbcDialect.isStagingTableName(t)
                 || t.equals(JdbcDialect.LOCK_TABLE)
-                || t.equals(JdbcDialect.LEDGER_TABLE);
+                || JdbcDialect.isLedgerTableName(t);
         if (includeStaging || !internal) {
           out.add(t);
         }

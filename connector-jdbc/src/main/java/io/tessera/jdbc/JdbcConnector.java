@@ -131,13 +131,24 @@ public final class JdbcConnector implements Serializable {
 
   /** Runs {@code sql} statements, each auto-committed. */
   public void execute(List<String> sql) {
+    execute(sql, (s, e) -> null);
+  }
+
+  /**
+   * As {@link #execute(List)}; a failing statement and its error go to {@code clearer} first, which
+   * may return a clearer error to throw instead (or null).
+   */
+  public void execute(
+      List<String> sql,
+      java.util.function.BiFunction<String, SQLException, RuntimeException> clearer) {
     try (Connection c = open();
         Statement st = c.createStatement()) {
       for (String s : sql) {
         try {
           st.execute(s);
         } catch (SQLException e) {
-          throw sqlFailed("Statement failed", s, e);
+          RuntimeException clear = clearer.apply(s, e);
+          throw clear != null ? clear : sqlFailed("Statement failed", s, e);
         }
       }
     } catch (SQLException e) {

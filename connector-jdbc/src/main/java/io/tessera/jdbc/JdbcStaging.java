@@ -84,10 +84,28 @@ final class JdbcStaging implements StagingSpi<JdbcStaging.Hidden> {
     if (comment != null) {
       ddl.add(dialect.setTableComment(qualified, comment));
     }
+    String shown = catalog.stagedName(ident);
+    if (publication.replaces() && catalog.tableExists(ident)) {
+      try (Connection c = connector.open()) {
+        WritePrivileges.ofCurrentUser(dialect, connector, shown)
+            .requireOwnership(
+                c, dialect.qualified(schema, ident.name()), "to " + publication.sql() + " it");
+      } catch (SQLException e) {
+        throw connector.sqlFailed("Reading the owner of " + shown, "", e);
+      }
+    }
     try {
-      connector.execute(ddl);
+      connector.execute(
+          ddl,
+          (sql, e) ->
+              WritePrivileges.ofCurrentUser(dialect, connector, shown)
+                  .createRefused(sql, e, schema, "the new table under a hidden name"));
     } catch (RuntimeException e) {
-      connector.execute(List.of(dialect.dropTableIfExists(qualified)));
+      try {
+        connector.execute(List.of(dialect.dropTableIfExists(qualified)));
+      } catch (RuntimeException dropFailed) {
+        e.addSuppressed(dropFailed);
+      }
       throw e;
     }
     LOG.info("tessera-jdbc: {} of {} stages its rows in {}", publication.sql(), ident, qualified);

@@ -50,6 +50,11 @@ final class ReplacedRows {
     this.staging = staging;
   }
 
+  /** Whether the write deletes rows before inserting (every mode but append). */
+  boolean replacesRows() {
+    return !(mode instanceof WriteMode.Append);
+  }
+
   /** The statements that remove the rows this write replaces, run in the publish transaction. */
   List<SqlStatement> statements(Connection c, List<List<Long>> attemptChunks) throws SQLException {
     if (mode instanceof WriteMode.Append) {

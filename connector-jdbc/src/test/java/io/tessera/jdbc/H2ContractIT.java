@@ -22,7 +22,7 @@ class H2ContractIT extends JdbcContractIT {
     }
     Server server = Server.createTcpServer("-tcpPort", "0").start();
     try {
-      String database = db.url().substring("jdbc:h2:".length());
+      String database = db.userUrl().substring("jdbc:h2:".length());
       unconfirmedCommitIsResolvedFromTheLedger(
           "127.0.0.1",
           server.getPort(),

@@ -104,9 +104,16 @@ abstract class JdbcContractIT {
   /** Nothing of a finished write is left: no staging table, no ledger row. */
   void assertNoStagingTables() throws Exception {
     assertThat(db.tables()).noneMatch(t -> t.startsWith("tessera_stg_"));
-    if (db.hasTable("tessera_ledger")) { // absent until the schema's first atomic write
-      assertThat(jdbcCount("tessera_ledger")).as("rows left in tessera_ledger").isZero();
+    assertThat(ledgerRows()).as("rows left in the ledgers").isZero();
+  }
+
+  /** Rows in all ledgers of the schema (one per user that wrote atomically; none before). */
+  long ledgerRows() throws Exception {
+    long n = 0;
+    for (String ledger : db.ledgerTables()) {
+      n += jdbcCount(ledger);
     }
+    return n;
   }
 
   // ---- write modes ------------------------------------------------------------------------
@@ -741,22 +748,28 @@ abstract class JdbcContractIT {
    */
   void unconfirmedCommitIsResolvedFromTheLedger() throws Exception {
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("//([^:/]+):(\\d+)").matcher(db.url());
+        java.util.regex.Pattern.compile("//([^:/]+):(\\d+)").matcher(db.userUrl());
     assertThat(m.find()).isTrue();
     unconfirmedCommitIsResolvedFromTheLedger(
         m.group(1),
         Integer.parseInt(m.group(2)),
-        port -> db.url().replace(m.group(1) + ":" + m.group(2), "127.0.0.1:" + port));
+        port -> db.userUrl().replace(m.group(1) + ":" + m.group(2), "127.0.0.1:" + port));
   }
 
-  /** The same through a proxy in front of {@code host:port}; {@code url} names the proxy's port. */
+  /**
+   * The same through a proxy in front of {@code host:port}; {@code url} names the proxy's port. The
+   * writes through the proxy are a second database user's, into a table the test's own user created
+   * and wrote first (so its ledger and lock table exist and belong to another user).
+   */
   void unconfirmedCommitIsResolvedFromTheLedger(
       String host, int port, java.util.function.IntFunction<String> url) throws Exception {
     try (io.tessera.testing.CommitCuttingProxy proxy =
         new io.tessera.testing.CommitCuttingProxy(host, port, "tessera_ledger")) {
       String viaProxy = io.tessera.testing.Names.unique("cut");
-      registerCatalog(viaProxy, url.apply(proxy.port()), db.user(), db.password());
+      String second = db.createUser(io.tessera.testing.Names.unique("etl"), "Second-Pw-42", true);
+      registerCatalog(viaProxy, url.apply(proxy.port()), second, "Second-Pw-42");
       createEvents("events", 5, "");
+      db.grant("SELECT, INSERT, DELETE", "events", second);
       String t = viaProxy + "." + db.schema() + ".events";
 
       proxy.arm(io.tessera.testing.CommitCuttingProxy.Cut.AFTER_COMMIT);
@@ -782,10 +795,11 @@ abstract class JdbcContractIT {
       assertThat(rows(table("events"))).as("it did commit").isEqualTo(expected(0, 12));
       List<String> kept = db.tables().stream().filter(n -> n.startsWith("tessera_stg_")).toList();
       assertThat(kept).as("staging tables kept").hasSize(1);
-      assertThat(jdbcCount("tessera_ledger")).as("ledger rows kept").isEqualTo(1);
-      db.execute(
-          "DROP TABLE " + db.qualified(kept.get(0)),
-          "DELETE FROM " + db.qualified("tessera_ledger"));
+      assertThat(ledgerRows()).as("ledger rows kept").isEqualTo(1);
+      db.execute("DROP TABLE " + db.qualified(kept.get(0)));
+      for (String ledger : db.ledgerTables()) {
+        db.execute("DELETE FROM " + db.qualified(ledger));
+      }
       assertNoStagingTables();
     }
   }

@@ -25,6 +25,7 @@ public final class TestDatabase implements AutoCloseable {
   private final String url;
   private final String schema;
   private final Connection keepAlive;
+  private final List<String> users = new ArrayList<>();
 
   private TestDatabase(DatabaseKind kind, String url, String schema, Connection keepAlive) {
     this.kind = kind;
@@ -209,6 +210,13 @@ public final class TestDatabase implements AutoCloseable {
     return tables(false);
   }
 
+  /** Tessera's ledgers in this schema (one per database user that wrote atomically). */
+  public List<String> ledgerTables() throws SQLException {
+    return tables(true).stream()
+        .filter(t -> t.matches("tessera_ledger(_[a-z0-9_]*_[0-9a-f]{8})?"))
+        .toList();
+  }
+
   /** Whether the schema holds {@code table}, Tessera's own lock and ledger tables included. */
   public boolean hasTable(String table) throws SQLException {
     return tables(true).contains(table);
@@ -232,14 +240,90 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * A new database user (a PostgreSQL role, a MariaDB account {@code user@'%'}, an H2 user) with
+   * {@code password}, dropped on {@link #close()}. With {@code mayCreate} it may create tables in
+   * this test's schema and use them, which Tessera's atomic writes need: PostgreSQL CREATE on the
+   * schema; MariaDB CREATE, ALTER, DROP, SELECT, INSERT, UPDATE, DELETE on the database (MariaDB
+   * gives a table's creator no privileges of its own); H2 ALTER ANY SCHEMA. Without it the user can
+   * only reach the schema (PostgreSQL USAGE); grant table privileges with {@link #grant}. Returns
+   * the name to connect with.
+   */
+  public String createUser(String user, String password, boolean mayCreate) throws SQLException {
+    users.add(user);
+    switch (kind) {
+      case POSTGRESQL -> {
+        execute(
+            "CREATE ROLE " + quote(user) + " LOGIN PASSWORD '" + password + "'",
+            "GRANT USAGE ON SCHEMA " + quote(schema) + " TO " + quote(user));
+        if (mayCreate) {
+          execute("GRANT CREATE ON SCHEMA " + quote(schema) + " TO " + quote(user));
+        }
+      }
+      case MARIADB -> {
+        execute("CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + password + "'");
+        if (mayCreate) {
+          execute(
+              "GRANT CREATE, ALTER, DROP, SELECT, INSERT, UPDATE, DELETE ON "
+                  + quote(schema)
+                  + ".* TO '"
+                  + user
+                  + "'@'%'");
+        }
+      }
+      case H2 -> {
+        execute("CREATE USER " + quote(user) + " PASSWORD '" + password + "'");
+        if (mayCreate) {
+          execute("GRANT ALTER ANY SCHEMA TO " + quote(user));
+        }
+      }
+    }
+    return user;
+  }
+
+  /** Grants {@code privileges} (e.g. "SELECT, INSERT") on {@code table} of this schema. */
+  public void grant(String privileges, String table, String user) throws SQLException {
+    execute(
+        "GRANT "
+            + privileges
+            + " ON "
+            + qualified(table)
+            + " TO "
+            + (kind == DatabaseKind.MARIADB ? "'" + user + "'@'%'" : quote(user)));
+  }
+
+  /**
+   * The URL a user made by {@link #createUser} connects with: H2 lets only admins connect with
+   * database settings in the URL, and a MariaDB user may connect only to a database it has
+   * privileges in (so it connects to none).
+   */
+  public String userUrl() {
+    return switch (kind) {
+      case H2 -> url.replace(";DB_CLOSE_DELAY=-1", "");
+      case MARIADB -> url.replaceFirst("(//[^/]+/)[^?;]*", "$1");
+      case POSTGRESQL -> url;
+    };
+  }
+
   @Override
   public void close() throws SQLException {
     try (Connection c = keepAlive;
         Statement st = c.createStatement()) {
       switch (kind) {
         case H2 -> st.execute("SHUTDOWN");
-        case POSTGRESQL -> st.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
-        case MARIADB -> st.execute("DROP DATABASE IF EXISTS `" + schema + "`");
+        case POSTGRESQL -> {
+          st.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+          for (String user : users) {
+            st.execute("DROP OWNED BY " + quote(user) + " CASCADE");
+            st.execute("DROP ROLE IF EXISTS " + quote(user));
+          }
+        }
+        case MARIADB -> {
+          st.execute("DROP DATABASE IF EXISTS `" + schema + "`");
+          for (String user : users) {
+            st.execute("DROP USER IF EXISTS '" + user + "'@'%'");
+          }
+        }
       }
     }
   }

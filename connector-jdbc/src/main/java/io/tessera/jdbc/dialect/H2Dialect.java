@@ -58,6 +58,35 @@ public class H2Dialect extends JdbcDialect {
     return "BINARY VARYING";
   }
 
+  /**
+   * H2 locks its schema ("SYS") for each DDL statement and gives up after 2 s by default: two
+   * writes staging at once failed with "Timeout trying to lock table SYS".
+   */
+  @Override
+  public java.util.List<String> ddlSessionSettings() {
+    return java.util.List.of(shortLockTimeout(60));
+  }
+
+  /** H2's "Not enough rights for object" (90096). */
+  @Override
+  protected boolean permissionDenied(java.sql.SQLException e) {
+    return e.getErrorCode() == 90096 || super.permissionDenied(e);
+  }
+
+  /**
+   * H2 lets only a schema's owner (or a user granted ALTER ANY SCHEMA, or an admin) create tables
+   * in it.
+   */
+  @Override
+  public String grantCreateIn(String schema, String grantee) {
+    return "GRANT ALTER ANY SCHEMA TO " + grantee;
+  }
+
+  @Override
+  public String createPrivilegeName(String schema) {
+    return "ownership of schema " + quote(schema) + " (or ALTER ANY SCHEMA)";
+  }
+
   @Override
   protected String timestampType() {
     return "TIMESTAMP WITH TIME ZONE";

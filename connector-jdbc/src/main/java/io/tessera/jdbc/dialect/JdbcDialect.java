@@ -46,11 +46,22 @@ public abstract class JdbcDialect implements Serializable {
   public static final String LOCK_TABLE = "tessera_locks";
 
   /**
-   * Tessera's ledger, one per schema, created on demand: every atomic publish inserts its write id
-   * in the same transaction, so whether a COMMIT whose answer was lost happened can be looked up
-   * for certain (and, later, which streaming epochs were written).
+   * The ledger of Tessera versions before per-user ledgers: still hidden from {@code SHOW TABLES},
+   * its rows are the evidence of writes whose outcome was reported unknown.
    */
-  public static final String LEDGER_TABLE = "tessera_ledger";
+  public static final String LEGACY_LEDGER_TABLE = "tessera_ledger";
+
+  /**
+   * Prefix of Tessera's ledgers: one per database user and schema, created on demand by that user
+   * (so it owns it and no other user needs, or on PostgreSQL and H2 without schema-wide rights
+   * gets, any privilege on it). Every atomic publish inserts its write id in the same transaction,
+   * so whether a COMMIT whose answer was lost happened can be looked up for certain. See {@link
+   * #ledgerTableName}.
+   */
+  public static final String LEDGER_PREFIX = "tessera_ledger_";
+
+  private static final java.util.regex.Pattern LEDGER_NAME =
+      java.util.regex.Pattern.compile("tessera_ledger_[a-z0-9_]{0,24}_[0-9a-f]{8}");
 
   /**
    * The field metadata key under which Spark keeps a CHAR(n)/VARCHAR(n) column's type when it hands
@@ -311,6 +322,14 @@ public abstract class JdbcDialect implements Serializable {
     return "ALTER TABLE " + qualifiedStaging + " ADD COLUMN " + quote(ATTEMPT_COLUMN) + " BIGINT";
   }
 
+  /**
+   * Session settings run before Tessera's own DDL (staging, ledger and lock tables): DDL of
+   * concurrent writes may queue behind each other.
+   */
+  public List<String> ddlSessionSettings() {
+    return List.of();
+  }
+
   /** A session setting that makes statements give up waiting for a lock after {@code seconds}. */
   public String shortLockTimeout(int seconds) {
     return "SET LOCK_TIMEOUT " + seconds * 1000;
@@ -379,9 +398,10 @@ public abstract class JdbcDialect implements Serializable {
    * Run first in the publish transaction: makes every other Tessera publish of the same table wait
    * until this transaction ends, so two overwrites end as one of their serial orders (under READ
    * COMMITTED, two DELETE + INSERT transactions can otherwise both keep their rows). Readers are
-   * not blocked.
+   * not blocked. {@code replacesRows} is false for an append, which a database with table locks may
+   * let run beside other appends (appends commute) but never beside a write that replaces rows.
    */
-  public String lockTarget(String schema, String qualifiedTarget) {
+  public String lockTarget(String schema, String qualifiedTarget, boolean replacesRows) {
     return "UPDATE "
         + qualified(schema, LOCK_TABLE)
         + " SET "
@@ -391,6 +411,15 @@ public abstract class JdbcDialect implements Serializable {
         + " + 1 WHERE "
         + quote("table_name")
         + " = ?";
+  }
+
+  /**
+   * Run first by the lookup of a lost COMMIT, on a new connection: waits until the transaction
+   * whose COMMIT answer was lost has ended, if the server still runs it. By default the target's
+   * write lock, which that transaction held.
+   */
+  public String lockForLookup(String schema, String qualifiedTarget, String qualifiedLedger) {
+    return lockTarget(schema, qualifiedTarget, true);
   }
 
   /** Driver-side before the tasks (each may commit by itself): creates the lock table. */
@@ -405,10 +434,10 @@ public abstract class JdbcDialect implements Serializable {
             + " BIGINT NOT NULL)");
   }
 
-  /** Driver-side before the tasks: creates the ledger table if it is missing. */
-  public String prepareLedgerTable(String schema) {
+  /** Driver-side before the tasks: creates the writing user's ledger if it is missing. */
+  public String prepareLedgerTable(String qualifiedLedger) {
     return "CREATE TABLE IF NOT EXISTS "
-        + qualified(schema, LEDGER_TABLE)
+        + qualifiedLedger
         + " ("
         + quote("write_id")
         + " VARCHAR(64) NOT NULL PRIMARY KEY, "
@@ -419,9 +448,9 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   /** Records a write in the ledger; binds write id, table name, time in epoch milliseconds. */
-  public String insertLedgerRow(String schema) {
+  public String insertLedgerRow(String qualifiedLedger) {
     return "INSERT INTO "
-        + qualified(schema, LEDGER_TABLE)
+        + qualifiedLedger
         + " ("
         + quote("write_id")
         + ", "
@@ -432,17 +461,123 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   /** Finds a write in the ledger; binds the write id. */
-  public String findLedgerRow(String schema) {
-    return "SELECT 1" + ledgerRowOf(schema);
+  public String findLedgerRow(String qualifiedLedger) {
+    return "SELECT 1" + ledgerRowOf(qualifiedLedger);
   }
 
   /** Deletes a write's ledger row once its writer knows the outcome; binds the write id. */
-  public String deleteLedgerRow(String schema) {
-    return "DELETE" + ledgerRowOf(schema);
+  public String deleteLedgerRow(String qualifiedLedger) {
+    return "DELETE" + ledgerRowOf(qualifiedLedger);
   }
 
-  private String ledgerRowOf(String schema) {
-    return " FROM " + qualified(schema, LEDGER_TABLE) + " WHERE " + quote("write_id") + " = ?";
+  private String ledgerRowOf(String qualifiedLedger) {
+    return " FROM " + qualifiedLedger + " WHERE " + quote("write_id") + " = ?";
+  }
+
+  /** The query that returns the database user this session acts as (who owns what it creates). */
+  public String currentUserQuery() {
+    return "SELECT CURRENT_USER";
+  }
+
+  /**
+   * The ledger table of {@code databaseUser} (as {@link #currentUserQuery} returns it): {@link
+   * #LEDGER_PREFIX}, the user's name made safe (lower case letters, digits, underscores, at most
+   * 24) and a checksum of the exact name, so that users whose names differ only in case or in other
+   * characters never share a ledger.
+   */
+  public static String ledgerTableName(String databaseUser) {
+    String user = databaseUser == null ? "" : databaseUser;
+    String safe = user.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    if (safe.length() > 24) {
+      safe = safe.substring(0, 24);
+    }
+    return LEDGER_PREFIX + safe + "_" + checksum(user);
+  }
+
+  /** Whether {@code name} is a ledger made by {@link #ledgerTableName} (or the legacy one). */
+  public static boolean isLedgerTableName(String name) {
+    return name.equals(LEGACY_LEDGER_TABLE) || LEDGER_NAME.matcher(name).matches();
+  }
+
+  /**
+   * SQL that succeeds (and, if it is a query, returns true) only if the session's user holds {@code
+   * privilege} (SELECT, INSERT, UPDATE or DELETE) on {@code qualifiedTable}; it changes nothing and
+   * is run in a transaction that is rolled back. {@code column} is one of the table's columns. By
+   * default a statement that touches no row, which the database checks privileges of like any
+   * other; databases with a privilege function override it (no lock is taken then).
+   */
+  public String privilegeProbe(String privilege, String qualifiedTable, String column) {
+    String c = quote(column);
+    return switch (privilege) {
+      case "SELECT" -> "SELECT " + c + " FROM " + qualifiedTable + " WHERE 1=0";
+      case "INSERT" ->
+          "INSERT INTO "
+              + qualifiedTable
+              + " ("
+              + c
+              + ") SELECT "
+              + c
+              + " FROM "
+              + qualifiedTable
+              + " WHERE 1=0";
+      case "UPDATE" -> "UPDATE " + qualifiedTable + " SET " + c + " = " + c + " WHERE 1=0";
+      case "DELETE" -> "DELETE FROM " + qualifiedTable + " WHERE 1=0";
+      default -> throw new IllegalArgumentException(privilege);
+    };
+  }
+
+  /** Whether {@code e} (or an exception it chains) says the user lacks a privilege. */
+  public boolean isPermissionDenied(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      if (permissionDenied(x)) {
+        return true;
+      }
+      if (x.getCause() instanceof SQLException cause && permissionDenied(cause)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** SQLSTATE 42501 (insufficient privilege), as PostgreSQL reports it. */
+  protected boolean permissionDenied(SQLException e) {
+    return "42501".equals(e.getSQLState());
+  }
+
+  /** The user as GRANT names it, from what {@link #currentUserQuery} returned. */
+  public String grantee(String databaseUser) {
+    return quote(databaseUser);
+  }
+
+  /** The GRANT that gives {@code grantee} {@code privileges} on {@code qualifiedTable}. */
+  public String grantOnTable(String privileges, String qualifiedTable, String grantee) {
+    return "GRANT " + privileges + " ON " + qualifiedTable + " TO " + grantee;
+  }
+
+  /** The GRANT that lets {@code grantee} create tables in {@code schema}. */
+  public String grantCreateIn(String schema, String grantee) {
+    return "GRANT CREATE ON SCHEMA " + quote(schema) + " TO " + grantee;
+  }
+
+  /**
+   * A query returning whether the session's user may drop and rename {@code qualifiedTable} (as a
+   * REPLACE TABLE needs) and the table's owner, or null where no privilege check can tell
+   * beforehand.
+   */
+  public String ownershipProbe(String qualifiedTable) {
+    return null;
+  }
+
+  /**
+   * What gives {@code grantee} the right to replace {@code qualifiedTable}, owned by {@code owner}.
+   */
+  public String grantOwnership(String owner, String qualifiedTable, String grantee) {
+    return "ALTER TABLE " + qualifiedTable + " OWNER TO " + grantee;
+  }
+
+  /** The privilege {@link #grantCreateIn} gives, in the words of this database. */
+  public String createPrivilegeName(String schema) {
+    return "CREATE on schema " + quote(schema);
   }
 
   /** Finds the table's row of the lock table without locking it; binds the table name. */

@@ -422,8 +422,46 @@ public class MariaDbDialect extends JdbcDialect {
 
   /** The ledger and the lock table must roll back with the publish: always InnoDB. */
   @Override
-  public String prepareLedgerTable(String schema) {
-    return super.prepareLedgerTable(schema) + " ENGINE=InnoDB";
+  public String prepareLedgerTable(String qualifiedLedger) {
+    return super.prepareLedgerTable(qualifiedLedger) + " ENGINE=InnoDB";
+  }
+
+  /** The account ({@code user@host} pattern) whose privileges apply, as GRANT names it. */
+  @Override
+  public String currentUserQuery() {
+    return "SELECT CURRENT_USER()";
+  }
+
+  /**
+   * Table access denied (1142), column access denied (1143), database access denied (1044), command
+   * denied (1227, 1045 never: that is a failed login).
+   */
+  @Override
+  protected boolean permissionDenied(java.sql.SQLException e) {
+    int code = e.getErrorCode();
+    return code == 1142 || code == 1143 || code == 1044 || code == 1227;
+  }
+
+  @Override
+  public String grantee(String databaseUser) {
+    int at = databaseUser.lastIndexOf('@');
+    String user = at < 0 ? databaseUser : databaseUser.substring(0, at);
+    String host = at < 0 ? "%" : databaseUser.substring(at + 1);
+    return stringLiteral(user) + "@" + stringLiteral(host);
+  }
+
+  /** A database's tables: new staging tables need the privileges on the whole database. */
+  @Override
+  public String grantCreateIn(String schema, String grantee) {
+    return "GRANT CREATE, ALTER, DROP, SELECT, INSERT, UPDATE, DELETE ON "
+        + quote(schema)
+        + ".* TO "
+        + grantee;
+  }
+
+  @Override
+  public String createPrivilegeName(String schema) {
+    return "CREATE on database " + quote(schema);
   }
 
   @Override

@@ -76,15 +76,63 @@ public class PostgresDialect extends JdbcDialect {
     return "(" + sqlExpr + ") COLLATE \"C\"";
   }
 
-  /** SHARE ROW EXCLUSIVE conflicts with itself and with every writer, never with readers. */
+  /**
+   * A write that replaces rows takes SHARE ROW EXCLUSIVE, which conflicts with itself and with
+   * every writer, never with readers. An append takes ROW EXCLUSIVE (what its INSERT takes anyway):
+   * it waits for a replacing write and makes one wait, but runs beside other appends, and needs
+   * only the INSERT privilege (PostgreSQL allows the stronger mode only with UPDATE, DELETE or
+   * TRUNCATE).
+   */
   @Override
   public boolean locksTableItself() {
     return true;
   }
 
   @Override
-  public String lockTarget(String schema, String qualifiedTarget) {
-    return "LOCK TABLE " + qualifiedTarget + " IN SHARE ROW EXCLUSIVE MODE";
+  public String lockTarget(String schema, String qualifiedTarget, boolean replacesRows) {
+    return "LOCK TABLE "
+        + qualifiedTarget
+        + (replacesRows ? " IN SHARE ROW EXCLUSIVE MODE" : " IN ROW EXCLUSIVE MODE");
+  }
+
+  /**
+   * The lost transaction inserted into this user's ledger, which holds ROW EXCLUSIVE on it until it
+   * ends; SHARE waits for that. The user owns its ledger, so it may take any lock on it, whatever
+   * its privileges on the target.
+   */
+  @Override
+  public String lockForLookup(String schema, String qualifiedTarget, String qualifiedLedger) {
+    return "LOCK TABLE " + qualifiedLedger + " IN SHARE MODE";
+  }
+
+  /** Asks the catalog instead of running a statement, which would wait behind a publish's lock. */
+  @Override
+  public String privilegeProbe(String privilege, String qualifiedTable, String column) {
+    return "SELECT has_table_privilege("
+        + stringLiteral(qualifiedTable)
+        + ", "
+        + stringLiteral(privilege)
+        + ")";
+  }
+
+  /** Only a table's owner (or a member of the owning role) may drop or rename it. */
+  @Override
+  public String ownershipProbe(String qualifiedTable) {
+    return "SELECT pg_has_role(c.relowner, 'USAGE'), pg_get_userbyid(c.relowner) FROM pg_class c"
+        + " WHERE c.oid = "
+        + stringLiteral(qualifiedTable)
+        + "::regclass";
+  }
+
+  /** Membership in the owning role lets a user replace the table. */
+  @Override
+  public String grantOwnership(String owner, String qualifiedTable, String grantee) {
+    return "GRANT " + quote(owner) + " TO " + grantee;
+  }
+
+  @Override
+  public String currentUserQuery() {
+    return "SELECT current_user";
   }
 
   @Override

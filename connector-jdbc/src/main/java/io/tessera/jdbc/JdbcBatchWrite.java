@@ -106,8 +106,13 @@ final class JdbcBatchWrite implements BatchWrite {
     createStaging(privileges);
     try (Connection c = connector.open()) {
       // MariaDB gives a table's creator no privileges on it: it needs them on the database.
-      privileges.require(
-          c, "INSERT", staging, JdbcDialect.ATTEMPT_COLUMN, "to load the staging table");
+      privileges.requireOnNewTable(
+          c,
+          "INSERT",
+          staging,
+          JdbcDialect.ATTEMPT_COLUMN,
+          "to load the staging table",
+          table.schemaName());
     } catch (SQLException | RuntimeException e) {
       dropStaging(); // Spark calls no abort for a failure before the tasks
       throw e instanceof SQLException s

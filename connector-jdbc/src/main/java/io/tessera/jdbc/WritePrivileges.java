@@ -80,6 +80,42 @@ final class WritePrivileges {
    * of its columns); {@code why} says what the write needs it for.
    */
   void require(Connection c, String privilege, String qualifiedTable, String column, String why) {
+    require(
+        c,
+        privilege,
+        qualifiedTable,
+        column,
+        why,
+        dialect.grantOnTable(privilege, qualifiedTable, dialect.grantee(user)));
+  }
+
+  /**
+   * As {@link #require}, for a table the write creates in {@code schema} (a new one each time): the
+   * fix is a grant on the schema.
+   */
+  void requireOnNewTable(
+      Connection c,
+      String privilege,
+      String qualifiedTable,
+      String column,
+      String why,
+      String schema) {
+    require(
+        c,
+        privilege,
+        qualifiedTable,
+        column,
+        why,
+        dialect.grantCreateIn(schema, dialect.grantee(user)));
+  }
+
+  private void require(
+      Connection c,
+      String privilege,
+      String qualifiedTable,
+      String column,
+      String why,
+      String grant) {
     boolean autoCommit = true;
     boolean held;
     try {
@@ -101,12 +137,12 @@ final class WritePrivileges {
       // Privileges are checked before a statement runs: any other error (a NOT NULL column the
       // probe leaves out, say) means the privilege is there; the write itself reports the rest.
       held = !dialect.isPermissionDenied(e);
+      if (held && e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+        throw connector.sqlFailed("Checking the privileges of the write into " + tableName, "", e);
+      }
     }
     if (!held) {
-      throw missing(
-          privilege + " on " + qualifiedTable,
-          why,
-          dialect.grantOnTable(privilege, qualifiedTable, dialect.grantee(user)));
+      throw missing(privilege + " on " + qualifiedTable, why, grant);
     }
   }
 

@@ -213,7 +213,7 @@ public final class TestDatabase implements AutoCloseable {
   /** Tessera's ledgers in this schema (one per database user that wrote atomically). */
   public List<String> ledgerTables() throws SQLException {
     return tables(true).stream()
-        .filter(t -> t.matches("tessera_ledger(_[a-z0-9_]*_[0-9a-f]{8})?"))
+        .filter(t -> t.matches("tessera_ledger(_[a-z0-9_]*_[0-9a-f]{8}_[0-9a-f]{8})?"))
         .toList();
   }
 

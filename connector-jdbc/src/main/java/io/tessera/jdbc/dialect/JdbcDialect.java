@@ -60,9 +60,6 @@ public abstract class JdbcDialect implements Serializable {
    */
   public static final String LEDGER_PREFIX = "tessera_ledger_";
 
-  private static final java.util.regex.Pattern LEDGER_NAME =
-      java.util.regex.Pattern.compile("tessera_ledger_[a-z0-9_]{0,24}_[0-9a-f]{8}");
-
   /**
    * The field metadata key under which Spark keeps a CHAR(n)/VARCHAR(n) column's type when it hands
    * the column over as STRING (Spark's CharVarcharUtils).
@@ -482,21 +479,27 @@ public abstract class JdbcDialect implements Serializable {
   /**
    * The ledger table of {@code databaseUser} (as {@link #currentUserQuery} returns it): {@link
    * #LEDGER_PREFIX}, the user's name made safe (lower case letters, digits, underscores, at most
-   * 24) and a checksum of the exact name, so that users whose names differ only in case or in other
-   * characters never share a ledger.
+   * 20) and a checksum of the exact name, so that users whose names differ only in case or in other
+   * characters never share a ledger; then a checksum of all that, Tessera's marker (as for staging
+   * tables), so that no user's table that merely looks similar is taken for a ledger.
    */
   public static String ledgerTableName(String databaseUser) {
     String user = databaseUser == null ? "" : databaseUser;
     String safe = user.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-    if (safe.length() > 24) {
-      safe = safe.substring(0, 24);
+    if (safe.length() > 20) {
+      safe = safe.substring(0, 20);
     }
-    return LEDGER_PREFIX + safe + "_" + checksum(user);
+    String base = LEDGER_PREFIX + safe + "_" + checksum(user);
+    return base + "_" + checksum(base);
   }
 
   /** Whether {@code name} is a ledger made by {@link #ledgerTableName} (or the legacy one). */
   public static boolean isLedgerTableName(String name) {
-    return name.equals(LEGACY_LEDGER_TABLE) || LEDGER_NAME.matcher(name).matches();
+    int sep = name.lastIndexOf('_');
+    return name.equals(LEGACY_LEDGER_TABLE)
+        || name.startsWith(LEDGER_PREFIX)
+            && sep > LEDGER_PREFIX.length()
+            && name.substring(sep + 1).equals(checksum(name.substring(0, sep)));
   }
 
   /**

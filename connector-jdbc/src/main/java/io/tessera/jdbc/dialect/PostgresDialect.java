@@ -124,10 +124,13 @@ public class PostgresDialect extends JdbcDialect {
         + "::regclass";
   }
 
-  /** Membership in the owning role lets a user replace the table. */
+  /**
+   * Run by the owner: makes the user the table's owner. (Granting the owning role would work too,
+   * but would hand over everything that role may do, a superuser's rights included.)
+   */
   @Override
   public String grantOwnership(String owner, String qualifiedTable, String grantee) {
-    return "GRANT " + quote(owner) + " TO " + grantee;
+    return "ALTER TABLE " + qualifiedTable + " OWNER TO " + grantee + " (as " + quote(owner) + ")";
   }
 
   @Override

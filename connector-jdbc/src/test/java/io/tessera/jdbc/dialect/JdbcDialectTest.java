@@ -126,4 +126,24 @@ class JdbcDialectTest {
     assertThat(MARIA.deleteAll("`t`")).isEqualTo("DELETE FROM `t`");
     assertThat(PG.deleteAll("\"t\"")).isEqualTo("DELETE FROM \"t\"");
   }
+
+  /**
+   * Each database user gets a ledger of its own: names that differ only in case or punctuation
+   * never share one, every name fits PostgreSQL's 63-character identifiers, and only such names
+   * (and the legacy shared ledger) are hidden as Tessera's.
+   */
+  @Test
+  void ledgerNamesArePerUserShortAndRecognisable() {
+    List<String> users =
+        List.of("bob", "Bob", "bob@%", "bob@localhost", "", "x".repeat(200), "o'brien; drop");
+    List<String> names = users.stream().map(JdbcDialect::ledgerTableName).toList();
+    assertThat(names).doesNotHaveDuplicates();
+    assertThat(names).allMatch(n -> n.length() <= 63).allMatch(JdbcDialect::isLedgerTableName);
+    assertThat(names).allMatch(n -> n.matches("tessera_ledger_[a-z0-9_]*_[0-9a-f]{8}_[0-9a-f]{8}"));
+    assertThat(JdbcDialect.ledgerTableName("Bob")).startsWith("tessera_ledger_bob_");
+    assertThat(JdbcDialect.isLedgerTableName("tessera_ledger")).isTrue();
+    assertThat(JdbcDialect.isLedgerTableName("tessera_ledger_notes")).isFalse();
+    assertThat(JdbcDialect.isLedgerTableName("tessera_ledger_backup_20241231")).isFalse();
+    assertThat(JdbcDialect.isLedgerTableName("tessera_ledger_bob_12345678_9abcdef0")).isFalse();
+  }
 }

@@ -185,6 +185,18 @@ abstract class MultiUserContractIT {
     assertThat(rows(table(admin, "b_events"))).isEqualTo(journeyRows(1000));
     assertThat(db.ledgerTables()).as("a ledger per user").hasSize(2);
     assertNothingLeft();
+
+    // Plans of a write from one user's table into the other's name neither password.
+    String insert =
+        "INSERT INTO " + table(b, "b_events") + " SELECT * FROM " + table(a, "a_events");
+    String plans =
+        spark.sql("EXPLAIN EXTENDED " + insert).collectAsList().toString()
+            + spark.sql("EXPLAIN FORMATTED " + insert).collectAsList().toString()
+            + spark.table(table(a, "a_events")).queryExecution().toString();
+    assertThat(plans).contains("b_events");
+    for (String secret : passwords.values()) {
+      assertThat(plans).doesNotContain(secret);
+    }
   }
 
   /** Both users' first writes run at the same moment, each into its own table. */

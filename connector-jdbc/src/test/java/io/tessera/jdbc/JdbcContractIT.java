@@ -914,7 +914,7 @@ abstract class JdbcContractIT {
     assertNoStagingTables();
   }
 
-  private static Thread writer(ThrowingRunnable write, List<Throwable> failures) {
+  static Thread writer(ThrowingRunnable write, List<Throwable> failures) {
     Thread th =
         new Thread(
             () -> {

@@ -205,8 +205,8 @@ abstract class MultiUserContractIT {
     String a = writer(true);
     String b = writer(true);
     List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
-    Thread ta = thread(() -> ownTableJourney(a, "a_events", 0), failures);
-    Thread tb = thread(() -> ownTableJourney(b, "b_events", 1000), failures);
+    Thread ta = JdbcContractIT.writer(() -> ownTableJourney(a, "a_events", 0), failures);
+    Thread tb = JdbcContractIT.writer(() -> ownTableJourney(b, "b_events", 1000), failures);
     ta.join(120_000);
     tb.join(120_000);
 
@@ -240,9 +240,11 @@ abstract class MultiUserContractIT {
           .executeUpdate(
               "DELETE FROM " + db.qualified("shared") + " WHERE " + db.quote("id") + " = 0");
       Thread ta =
-          thread(() -> events(100, 110).writeTo(table(a, "shared")).overwrite(lit(true)), failures);
+          JdbcContractIT.writer(
+              () -> events(100, 110).writeTo(table(a, "shared")).overwrite(lit(true)), failures);
       Thread tb =
-          thread(() -> events(200, 212).writeTo(table(b, "shared")).overwrite(lit(true)), failures);
+          JdbcContractIT.writer(
+              () -> events(200, 212).writeTo(table(b, "shared")).overwrite(lit(true)), failures);
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(60))
           .until(() -> db.sessionsWaitingForLocks() >= 2);
@@ -254,8 +256,12 @@ abstract class MultiUserContractIT {
     List<String> afterOverwrites = rows(shared);
     assertThat(afterOverwrites).isIn(expected(100, 110), expected(200, 212));
 
-    Thread ta = thread(() -> events(300, 310).writeTo(table(a, "shared")).append(), failures);
-    Thread tb = thread(() -> events(400, 412).writeTo(table(b, "shared")).append(), failures);
+    Thread ta =
+        JdbcContractIT.writer(
+            () -> events(300, 310).writeTo(table(a, "shared")).append(), failures);
+    Thread tb =
+        JdbcContractIT.writer(
+            () -> events(400, 412).writeTo(table(b, "shared")).append(), failures);
     ta.join(60_000);
     tb.join(60_000);
     assertThat(failures).isEmpty();
@@ -293,8 +299,8 @@ abstract class MultiUserContractIT {
           case H2 -> "GRANT ALTER ANY SCHEMA TO \"" + user(c).toUpperCase() + "\"";
         };
 
-    for (ThrowingRunnable write :
-        List.<ThrowingRunnable>of(
+    for (JdbcContractIT.ThrowingRunnable write :
+        List.<JdbcContractIT.ThrowingRunnable>of(
             () -> events(100, 110).writeTo(table(c, "shared")).append(),
             () -> events(100, 110).writeTo(table(c, "shared")).overwrite(lit(true)),
             () -> events(100, 110).writeTo(table(c, "copy")).create())) {
@@ -339,25 +345,6 @@ abstract class MultiUserContractIT {
     }
     assertThat(rows(shared)).isEqualTo(expected(0, 5));
     assertThat(db.tables()).containsExactly("shared");
-  }
-
-  static Thread thread(ThrowingRunnable write, List<Throwable> failures) {
-    Thread th =
-        new Thread(
-            () -> {
-              try {
-                write.run();
-              } catch (Throwable e) {
-                failures.add(e);
-              }
-            });
-    th.start();
-    return th;
-  }
-
-  @FunctionalInterface
-  interface ThrowingRunnable {
-    void run() throws Exception;
   }
 
   static String stackTrace(Throwable t) {

@@ -135,6 +135,10 @@ public final class CommitCuttingProxy implements AutoCloseable {
           }
           if (watched && how != Cut.NONE && commitNow) {
             cut.set(Cut.NONE);
+            // Marked before the client's side closes: the writer may reconnect (to look the
+            // outcome up) the moment it sees the close, and that connection must count as after
+            // the cut.
+            cutDone = true;
             if (how == Cut.AFTER_COMMIT) {
               out.write(buf, 0, n);
               out.flush();
@@ -144,7 +148,6 @@ public final class CommitCuttingProxy implements AutoCloseable {
               client.close();
               upstream.close();
             }
-            cutDone = true;
             return;
           }
           out.write(buf, 0, n);

@@ -1,7 +1,5 @@
 package io.tessera.file;
 
-import io.tessera.common.errors.TesseraError;
-import io.tessera.common.errors.TesseraException;
 import io.tessera.file.log.LogEntry;
 import java.util.function.Supplier;
 import org.apache.spark.sql.connector.write.PhysicalWriteInfo;
@@ -26,33 +24,9 @@ final class FileStreamingWrite implements StreamingWrite {
 
   @Override
   public StreamingDataWriterFactory createStreamingWriterFactory(PhysicalWriteInfo info) {
-    if (isContinuous(
-        org.apache.spark.sql.SparkSession.active().sparkContext().getLocalProperty(CONTINUOUS))) {
-      throw continuousRefused();
-    }
+    io.tessera.common.write.MicroBatchOnly.checkDriver("tessera-file");
     prepared = prepare.get();
     return prepared.factory();
-  }
-
-  /** The local property Spark sets (driver query thread and tasks) for continuous processing. */
-  static final String CONTINUOUS =
-      org.apache.spark.sql.execution.streaming.continuous.ContinuousExecution$.MODULE$
-          .EPOCH_COORDINATOR_ID_KEY();
-
-  static boolean isContinuous(String epochCoordinatorId) {
-    return epochCoordinatorId != null;
-  }
-
-  /**
-   * Continuous processing keeps one task, and so one write id, across all epochs: epochs would
-   * overwrite each other's files. Only micro-batch streaming is exactly-once here.
-   */
-  static TesseraException continuousRefused() {
-    return new TesseraException(
-        TesseraError.UNSUPPORTED_WRITE_MODE,
-        "tessera-file does not support the continuous trigger (Trigger.Continuous): its epochs"
-            + " cannot be committed exactly once. Use a micro-batch trigger, e.g."
-            + " Trigger.ProcessingTime(\"1 second\"); nothing was written");
   }
 
   @Override

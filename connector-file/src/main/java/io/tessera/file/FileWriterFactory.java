@@ -58,11 +58,7 @@ final class FileWriterFactory implements DataWriterFactory, StreamingDataWriterF
 
   @Override
   public DataWriter<InternalRow> createWriter(int partitionId, long taskId, long epochId) {
-    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
-    if (task != null
-        && FileStreamingWrite.isContinuous(task.getLocalProperty(FileStreamingWrite.CONTINUOUS))) {
-      throw FileStreamingWrite.continuousRefused(); // the driver refuses first; a backstop
-    }
+    io.tessera.common.write.MicroBatchOnly.checkTask("tessera-file");
     return new FileDataWriter(this, partitionId, taskId);
   }
 }

@@ -40,6 +40,14 @@ final class AtomicPublish {
   private final String ledger;
   private final String writeId;
   private final ReplacedRows replaced;
+  private final UpsertedRows upserted;
+  private final Epoch epoch;
+
+  /**
+   * A streaming epoch: the query's ledger key ({@link JdbcDialect#streamLedgerKey}) and the epoch.
+   * Its ledger row keeps the query's last committed epoch and is never deleted.
+   */
+  record Epoch(String ledgerKey, long id) {}
 
   /** False while a COMMIT's outcome is unknown: the staging table must then stay. */
   private boolean outcomeKnown = true;
@@ -51,7 +59,9 @@ final class AtomicPublish {
       String staging,
       String ledger,
       String writeId,
-      ReplacedRows replaced) {
+      ReplacedRows replaced,
+      UpsertedRows upserted,
+      Epoch epoch) {
     this.table = table;
     this.schema = schema;
     this.dialect = table.dialect();
@@ -61,6 +71,8 @@ final class AtomicPublish {
     this.ledger = ledger;
     this.writeId = writeId;
     this.replaced = replaced;
+    this.upserted = upserted;
+    this.epoch = epoch;
   }
 
   boolean outcomeKnown() {
@@ -71,7 +83,12 @@ final class AtomicPublish {
    * One transaction: apply the mode, copy the committed attempts' rows, check that every row the
    * tasks reported is there (an UNLOGGED staging table is emptied by a PostgreSQL crash), commit.
    */
-  void publish(List<List<Long>> attemptChunks, long expectedRows) {
+  /**
+   * @return false when the write is a streaming epoch that the ledger shows committed already (a
+   *     replay after a crash between the database's COMMIT and Spark's commit log): nothing is
+   *     published again
+   */
+  boolean publish(List<List<Long>> attemptChunks, long expectedRows) {
     Connection c = connector.open();
     boolean published = false;
     String sql = "";
@@ -83,6 +100,23 @@ final class AtomicPublish {
       }
       sql = dialect.lockTarget(table.schemaName(), target, replaced.replacesRows());
       lock(c, sql);
+      Long lastEpoch = null;
+      if (epoch != null) {
+        sql = dialect.findEpoch(ledger);
+        lastEpoch = lastEpoch(c);
+        if (lastEpoch != null && lastEpoch >= epoch.id()) {
+          c.rollback();
+          LOG.warn(
+              "tessera-jdbc: epoch {} of streaming query {} into {} is in the ledger {} already"
+                  + " (its last committed epoch is {}): skipped, not written again",
+              epoch.id(),
+              epoch.ledgerKey(),
+              table.name(),
+              ledger,
+              lastEpoch);
+          return false;
+        }
+      }
       for (SqlStatement s : replaced.statements(c, attemptChunks)) {
         sql = s.sql();
         s.run(c);
@@ -90,7 +124,11 @@ final class AtomicPublish {
       String columns =
           Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
       long inserted = 0;
-      for (List<Long> chunk : attemptChunks) {
+      if (upserted != null) {
+        sql = "upsert from " + staging;
+        inserted = upserted.apply(c, attemptChunks);
+      }
+      for (List<Long> chunk : upserted != null ? List.<List<Long>>of() : attemptChunks) {
         sql =
             "INSERT INTO "
                 + target
@@ -117,13 +155,14 @@ final class AtomicPublish {
                 + staging
                 + " emptied, e.g. by a database restart?); rolled back, the table is unchanged");
       }
-      sql = dialect.insertLedgerRow(ledger);
-      new SqlStatement(sql, List.of(writeId, table.tableName(), System.currentTimeMillis())).run(c);
+      recordInLedger(c, lastEpoch);
       sql = "COMMIT";
       try {
         c.commit();
         published = true;
-        forgetLedgerRow(c);
+        if (epoch == null) {
+          forgetLedgerRow(c);
+        }
       } catch (SQLException e) {
         published = resolveUnconfirmedCommit(e);
         if (!published) {
@@ -138,6 +177,7 @@ final class AtomicPublish {
               connector.redactThrowable(e));
         }
       }
+      return true;
     } catch (SQLException e) {
       JdbcConnector.rollbackQuietly(c);
       throw new TesseraException(
@@ -167,6 +207,52 @@ final class AtomicPublish {
   }
 
   /**
+   * In the publish transaction: a batch write inserts its write id (deleted again once the outcome
+   * is known); a streaming epoch moves its query's one row to this epoch, or inserts it for the
+   * query's first. The row's primary key and the update's {@code epoch < ?} make a second run of
+   * the same epoch, racing this one, fail instead of publishing twice.
+   */
+  private void recordInLedger(Connection c, Long lastEpoch) throws SQLException {
+    long now = System.currentTimeMillis();
+    if (epoch == null) {
+      new SqlStatement(dialect.insertLedgerRow(ledger), List.of(writeId, table.tableName(), now))
+          .run(c);
+    } else if (lastEpoch == null) {
+      new SqlStatement(
+              dialect.insertEpochRow(ledger),
+              List.of(epoch.ledgerKey(), table.tableName(), now, epoch.id()))
+          .run(c);
+    } else if (new SqlStatement(
+                dialect.advanceEpochRow(ledger),
+                List.of(epoch.id(), now, epoch.ledgerKey(), epoch.id()))
+            .run(c)
+        != 1) {
+      throw new SQLException(
+          "another run of streaming query "
+              + epoch.ledgerKey()
+              + " recorded epoch "
+              + epoch.id()
+              + " in "
+              + ledger
+              + " meanwhile");
+    }
+  }
+
+  /** The query's last committed epoch in the ledger, or null before its first. */
+  private Long lastEpoch(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(dialect.findEpoch(ledger))) {
+      ps.setString(1, epoch.ledgerKey());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        long last = rs.getLong(1);
+        return rs.wasNull() ? null : last;
+      }
+    }
+  }
+
+  /**
    * The COMMIT was sent but its answer was lost. On a new connection, take the same write lock (so
    * the old transaction, if the server still runs it, has ended) and look the write id up in the
    * ledger: present means committed, absent means rolled back, both for certain. If even that
@@ -188,14 +274,19 @@ final class AtomicPublish {
       c.setAutoCommit(false);
       lock(c, dialect.lockForLookup(table.schemaName(), target, ledger));
       boolean committed;
-      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(ledger))) {
-        ps.setString(1, writeId);
-        try (java.sql.ResultSet rs = ps.executeQuery()) {
-          committed = rs.next();
+      if (epoch != null) {
+        Long last = lastEpoch(c);
+        committed = last != null && last >= epoch.id();
+      } else {
+        try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(ledger))) {
+          ps.setString(1, writeId);
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            committed = rs.next();
+          }
         }
       }
       c.rollback();
-      if (committed) {
+      if (committed && epoch == null) {
         forgetLedgerRow(c);
       }
       LOG.warn(
@@ -213,11 +304,16 @@ final class AtomicPublish {
                   + table.name()
                   + " and the ledger could not be read: "
                   + connector.redact(e.getMessage())
-                  + ". Look for write id '"
-                  + writeId
-                  + "' in "
-                  + ledger
-                  + ": present means the write committed; the staging table "
+                  + (epoch == null
+                      ? ". Look for write id '" + writeId + "' in " + ledger + ": present means"
+                      : ". Look up write_id '"
+                          + epoch.ledgerKey()
+                          + "' in "
+                          + ledger
+                          + ": an epoch of "
+                          + epoch.id()
+                          + " or more means")
+                  + " the write committed; the staging table "
                   + staging
                   + " is kept until you know",
               connector.redactThrowable(commitError));

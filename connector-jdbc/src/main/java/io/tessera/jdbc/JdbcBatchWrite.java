@@ -99,7 +99,8 @@ final class JdbcBatchWrite implements BatchWrite {
     int batchSize = options.get(JdbcWriteOptions.BATCH_SIZE);
     WritePrivileges privileges = checkTargetPrivileges();
     if (!atomic) {
-      return new JdbcWriterFactory(connector, dialect, target, schema, batchSize, false);
+      return new JdbcWriterFactory(
+          connector, dialect, target, schema, batchSize, false, List.of(), table.name());
     }
     ledger = dialect.qualified(table.schemaName(), JdbcDialect.ledgerTableName(privileges.user()));
     prepareLock(privileges);
@@ -124,7 +125,15 @@ final class JdbcBatchWrite implements BatchWrite {
         info.numPartitions(),
         table.name(),
         staging);
-    return new JdbcWriterFactory(connector, dialect, staging, schema, batchSize, true);
+    return new JdbcWriterFactory(
+        connector,
+        dialect,
+        staging,
+        schema,
+        batchSize,
+        true,
+        mode instanceof WriteMode.Upsert u ? u.keys() : List.of(),
+        table.name());
   }
 
   /**
@@ -144,7 +153,9 @@ final class JdbcBatchWrite implements BatchWrite {
           p.require(
               c, "SELECT", target, column, "to read its column types and the rows it replaces");
         }
-        if (replacesRows()) {
+        if (mode instanceof WriteMode.Upsert) {
+          p.require(c, "UPDATE", target, column, "to update the rows whose keys the write holds");
+        } else if (replacesRows()) {
           p.require(
               c,
               "DELETE",
@@ -300,6 +311,19 @@ final class JdbcBatchWrite implements BatchWrite {
 
   @Override
   public void commit(WriterCommitMessage[] messages) {
+    publish(messages, null);
+  }
+
+  /**
+   * Publishes a streaming epoch like a batch write, recording (query, epoch) in the same
+   * transaction; an epoch the ledger holds already is skipped (see {@link AtomicPublish#publish}).
+   */
+  void commitEpoch(String queryId, long epochId, WriterCommitMessage[] messages) {
+    publish(
+        messages, new AtomicPublish.Epoch(JdbcDialect.streamLedgerKey(queryId, target), epochId));
+  }
+
+  private void publish(WriterCommitMessage[] messages, AtomicPublish.Epoch epoch) {
     long start = System.nanoTime();
     List<JdbcCommitMessage> committed = committedAttempts(messages);
     long rows = committed.stream().mapToLong(JdbcCommitMessage::rows).sum();
@@ -320,9 +344,14 @@ final class JdbcBatchWrite implements BatchWrite {
             staging,
             ledger,
             writeId,
-            new ReplacedRows(dialect, schema, mode, partitionKeys, target, staging));
+            new ReplacedRows(dialect, schema, mode, partitionKeys, target, staging),
+            mode instanceof WriteMode.Upsert u
+                ? new UpsertedRows(dialect, schema, u, target, staging, table.name())
+                : null,
+            epoch);
+    boolean published;
     try {
-      publish.publish(chunks(committed), rows);
+      published = publish.publish(chunks(committed), rows);
     } finally {
       if (publish.outcomeKnown()) {
         dropStaging();
@@ -331,6 +360,9 @@ final class JdbcBatchWrite implements BatchWrite {
       }
     }
     commitMillis.set(elapsedMillis(start));
+    if (!published) {
+      return;
+    }
     LOG.info(
         "tessera-jdbc: published {} rows from {} tasks into {} ({}) in {} ms",
         rows,

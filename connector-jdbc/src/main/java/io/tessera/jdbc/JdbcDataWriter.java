@@ -22,6 +22,9 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
   private final long taskId;
   private final Connection connection;
   private final BulkLoader loader;
+  private final String[] keys;
+  private final int[] keyOrdinals;
+  private final String target;
 
   JdbcDataWriter(
       JdbcConnector connector,
@@ -31,11 +34,16 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
       int batchSize,
       int partitionId,
       long taskId,
-      Long attempt) {
+      Long attempt,
+      String[] keys,
+      String target) {
     this.connector = connector;
     this.qualifiedTable = qualifiedTable;
     this.partitionId = partitionId;
     this.taskId = taskId;
+    this.keys = keys;
+    this.keyOrdinals = java.util.Arrays.stream(keys).mapToInt(schema::fieldIndex).toArray();
+    this.target = target;
     this.connection = connector.open();
     try {
       connection.setAutoCommit(false);
@@ -51,6 +59,21 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void write(InternalRow row) {
+    for (int i = 0; i < keyOrdinals.length; i++) {
+      if (row.isNullAt(keyOrdinals[i])) {
+        throw new io.tessera.common.errors.TesseraException(
+            io.tessera.common.errors.TesseraError.NULL_UPSERT_KEY,
+            "A row of the upsert into "
+                + target
+                + " has NULL in key column '"
+                + keys[i]
+                + "'; a NULL key matches no row (as in Spark, NULL = NULL is not true), so the"
+                + " row could be neither updated nor told apart. Drop or fill such rows first,"
+                + " e.g. df.na().drop(new String[] {\""
+                + keys[i]
+                + "\"}); nothing was written");
+      }
+    }
     try {
       loader.add(row);
     } catch (SQLException e) {

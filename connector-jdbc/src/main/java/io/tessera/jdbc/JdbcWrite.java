@@ -86,6 +86,17 @@ public class JdbcWrite implements Write, RequiresDistributionAndOrdering {
     return new JdbcBatchWrite(table, info, options, mode, partitionKeys, commitMillis);
   }
 
+  /**
+   * One micro-batch of a streaming query, published as an atomic write and recorded with its epoch.
+   * Only the atomic commit can be exactly-once: {@code commit=direct} is refused in the builder.
+   */
+  @Override
+  public org.apache.spark.sql.connector.write.streaming.StreamingWrite toStreaming() {
+    return new JdbcStreamingWrite(
+        info.queryId(),
+        new JdbcBatchWrite(table, info, options, mode, partitionKeys, commitMillis));
+  }
+
   @Override
   public CustomMetric[] supportedCustomMetrics() {
     return TesseraMetrics.supported();

@@ -22,6 +22,14 @@ public final class JdbcWriteOptions {
     DIRECT
   }
 
+  /** What a write does with rows whose keys the table holds already. */
+  public enum WriteModeOption {
+    /** Add the rows (or replace rows, as Spark's overwrite calls ask). */
+    APPEND,
+    /** Insert new keys, update the rows of existing keys, atomically. */
+    UPSERT
+  }
+
   public static final OptionSpec<String> URL =
       OptionSpec.string(
               "url",
@@ -66,6 +74,24 @@ public final class JdbcWriteOptions {
           100_000,
           "at most this many tasks write at once (each holds one connection); the rows are"
               + " shuffled into that many partitions first; 0: as many as the data has");
+  public static final OptionSpec<WriteModeOption> WRITE_MODE =
+      OptionSpec.choice(
+          "writeMode",
+          WriteModeOption.class,
+          WriteModeOption.APPEND,
+          "append: add the rows (Spark's overwrite calls still replace rows); upsert: insert new"
+              + " keys and update the rows of existing keys (see upsertKeys)");
+  public static final OptionSpec<String> UPSERT_KEYS =
+      OptionSpec.string(
+          "upsertKeys",
+          null,
+          "comma-separated key columns of writeMode=upsert; default: the table's primary key");
+  public static final OptionSpec<String> UPSERT_ORDER_BY =
+      OptionSpec.string(
+          "upsertOrderBy",
+          null,
+          "when new rows of one write share a key, the one with the highest value of this column"
+              + " wins (NULL lowest); unset: such a write fails naming the key");
   public static final OptionSpec<Integer> FETCH_SIZE =
       OptionSpec.intInRange("fetchSize", 10_000, 0, 1_000_000, "rows per round trip when reading");
 
@@ -80,6 +106,9 @@ public final class JdbcWriteOptions {
               PARTITION_KEYS,
               ALLOW_CASCADING_DELETES,
               NUM_PARTITIONS,
+              WRITE_MODE,
+              UPSERT_KEYS,
+              UPSERT_ORDER_BY,
               FETCH_SIZE)
           .ignore("checkpointLocation", "path")
           .build();

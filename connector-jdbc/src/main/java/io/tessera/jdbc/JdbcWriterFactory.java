@@ -10,7 +10,9 @@ import org.apache.spark.sql.types.StructType;
  * Shipped to executors (Java-serialized): how to reach the database and which table a task loads.
  * Holds no SparkSession and no catalog.
  */
-final class JdbcWriterFactory implements DataWriterFactory {
+final class JdbcWriterFactory
+    implements DataWriterFactory,
+        org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory {
   private static final long serialVersionUID = 1L;
 
   private final JdbcConnector connector;
@@ -19,10 +21,14 @@ final class JdbcWriterFactory implements DataWriterFactory {
   private final StructType schema;
   private final int batchSize;
   private final boolean tagAttempts;
+  private final String[] keys;
+  private final String target;
 
   /**
    * @param tagAttempts true when loading a staging table: each row carries its task attempt so the
    *     driver can publish exactly the attempts Spark committed
+   * @param keys an upsert's key columns, which no row may leave NULL
+   * @param target the table's name for messages
    */
   JdbcWriterFactory(
       JdbcConnector connector,
@@ -30,13 +36,24 @@ final class JdbcWriterFactory implements DataWriterFactory {
       String qualifiedTable,
       StructType schema,
       int batchSize,
-      boolean tagAttempts) {
+      boolean tagAttempts,
+      java.util.List<String> keys,
+      String target) {
     this.connector = connector;
     this.dialect = dialect;
     this.qualifiedTable = qualifiedTable;
     this.schema = schema;
     this.batchSize = batchSize;
     this.tagAttempts = tagAttempts;
+    this.keys = keys.toArray(String[]::new);
+    this.target = target;
+  }
+
+  /** A streaming task: its task id is unique per attempt, as in a batch write. */
+  @Override
+  public DataWriter<InternalRow> createWriter(int partitionId, long taskId, long epochId) {
+    io.tessera.common.write.MicroBatchOnly.checkTask("tessera-jdbc");
+    return createWriter(partitionId, taskId);
   }
 
   @Override
@@ -49,6 +66,8 @@ final class JdbcWriterFactory implements DataWriterFactory {
         batchSize,
         partitionId,
         taskId,
-        tagAttempts ? taskId : null);
+        tagAttempts ? taskId : null,
+        keys,
+        target);
   }
 }

@@ -50,15 +50,18 @@ final class ReplacedRows {
     this.staging = staging;
   }
 
-  /** Whether the write deletes rows before inserting (every mode but append). */
+  /**
+   * Whether the write changes rows already in the table (every mode but append): it then takes the
+   * write lock that excludes every other writer of the table.
+   */
   boolean replacesRows() {
     return !(mode instanceof WriteMode.Append);
   }
 
   /** The statements that remove the rows this write replaces, run in the publish transaction. */
   List<SqlStatement> statements(Connection c, List<List<Long>> attemptChunks) throws SQLException {
-    if (mode instanceof WriteMode.Append) {
-      return List.of();
+    if (mode instanceof WriteMode.Append || mode instanceof WriteMode.Upsert) {
+      return List.of(); // an upsert changes rows in place (UpsertedRows)
     } else if (mode instanceof WriteMode.Truncate) {
       return List.of(new SqlStatement(dialect.deleteAll(target), List.of()));
     } else if (mode instanceof WriteMode.OverwriteByFilter f) {

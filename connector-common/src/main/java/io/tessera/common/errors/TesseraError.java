@@ -19,7 +19,9 @@ public enum TesseraError {
   CONNECTION_FAILED("08001"),
   MISSING_PRIVILEGE("42501"),
   SEND_FAILED("08006"),
-  SQL_FAILED("58000");
+  SQL_FAILED("58000"),
+  NULL_UPSERT_KEY("23502"),
+  DUPLICATE_UPSERT_KEY("21000");
 
   private final String sqlState;
 

@@ -70,8 +70,12 @@ public sealed interface WriteMode extends Serializable
     }
   }
 
-  /** Inserts new rows and updates existing rows with the same {@code keys}. */
-  record Upsert(List<String> keys) implements WriteMode {
+  /**
+   * Inserts new rows and updates existing rows with the same {@code keys}. Of new rows sharing a
+   * key, the one with the highest {@code orderBy} value wins; without {@code orderBy} (null) such a
+   * write fails.
+   */
+  record Upsert(List<String> keys, String orderBy) implements WriteMode {
     public Upsert {
       if (keys == null || keys.isEmpty()) {
         throw new IllegalArgumentException("upsert needs at least one key column");
@@ -79,9 +83,15 @@ public sealed interface WriteMode extends Serializable
       keys = List.copyOf(keys);
     }
 
+    public Upsert(List<String> keys) {
+      this(keys, null);
+    }
+
     @Override
     public String describe() {
-      return "upsert on " + String.join(", ", keys);
+      return "upsert on "
+          + String.join(", ", keys)
+          + (orderBy == null ? "" : " (highest " + orderBy + " wins)");
     }
   }
 }

@@ -441,7 +441,9 @@ public abstract class JdbcDialect implements Serializable {
         + quote("table_name")
         + " VARCHAR(255) NOT NULL, "
         + quote("committed_at_ms")
-        + " BIGINT NOT NULL)";
+        + " BIGINT NOT NULL, "
+        + quote("epoch")
+        + " BIGINT)";
   }
 
   /** Records a write in the ledger; binds write id, table name, time in epoch milliseconds. */
@@ -455,6 +457,48 @@ public abstract class JdbcDialect implements Serializable {
         + ", "
         + quote("committed_at_ms")
         + ") VALUES (?, ?, ?)";
+  }
+
+  /**
+   * Records a streaming query's first committed epoch; binds the query's ledger key, table name,
+   * time in epoch milliseconds and epoch.
+   */
+  public String insertEpochRow(String qualifiedLedger) {
+    return "INSERT INTO "
+        + qualifiedLedger
+        + " ("
+        + quote("write_id")
+        + ", "
+        + quote("table_name")
+        + ", "
+        + quote("committed_at_ms")
+        + ", "
+        + quote("epoch")
+        + ") VALUES (?, ?, ?, ?)";
+  }
+
+  /**
+   * Moves a streaming query's row to a later epoch (one row per query: only the last committed
+   * epoch is kept); binds the epoch, time, ledger key and the epoch again (the row must hold an
+   * earlier one, so a concurrent publish of the same epoch updates nothing).
+   */
+  public String advanceEpochRow(String qualifiedLedger) {
+    return "UPDATE "
+        + qualifiedLedger
+        + " SET "
+        + quote("epoch")
+        + " = ?, "
+        + quote("committed_at_ms")
+        + " = ?"
+        + ledgerRowOf(qualifiedLedger).substring((" FROM " + qualifiedLedger).length())
+        + " AND "
+        + quote("epoch")
+        + " < ?";
+  }
+
+  /** The last committed epoch of a streaming query; binds its ledger key. */
+  public String findEpoch(String qualifiedLedger) {
+    return "SELECT " + quote("epoch") + ledgerRowOf(qualifiedLedger);
   }
 
   /** Finds a write in the ledger; binds the write id. */
@@ -660,6 +704,48 @@ public abstract class JdbcDialect implements Serializable {
         + ")";
   }
 
+  /**
+   * Inserts the rows of {@code select} (giving {@code columns} in order) into {@code
+   * qualifiedTarget}, updating instead the rows whose {@code keys} match. The default is H2's
+   * {@code MERGE INTO ... KEY}, which matches by the key columns' values whether or not a unique
+   * key exists.
+   */
+  public String upsert(
+      String qualifiedTarget, List<String> columns, List<String> keys, String select) {
+    return "MERGE INTO "
+        + qualifiedTarget
+        + " ("
+        + columns.stream().map(this::quote).collect(java.util.stream.Collectors.joining(", "))
+        + ") KEY ("
+        + keys.stream().map(this::quote).collect(java.util.stream.Collectors.joining(", "))
+        + ") "
+        + select;
+  }
+
+  /**
+   * Whether {@link #upsert} needs the keys to be exactly a unique key (primary key or unique index)
+   * of the table, as {@code ON CONFLICT} and {@code ON DUPLICATE KEY} do.
+   */
+  public boolean upsertNeedsUniqueKey() {
+    return false;
+  }
+
+  /**
+   * Why {@link #upsert} could match an existing row by a key other than {@code keys} (MariaDB's ON
+   * DUPLICATE KEY matches on any unique key), or null.
+   */
+  public String otherUniqueKeysProblem(List<String> keys, List<List<String>> uniqueKeys) {
+    return null;
+  }
+
+  /**
+   * Whether {@link #upsert} matches string keys by the database's collation rather than exactly, so
+   * that keys Spark holds different (case, trailing spaces) must be checked for before.
+   */
+  public boolean upsertMatchesStringsByCollation() {
+    return false;
+  }
+
   /** {@code a} equals {@code b}, where NULL equals NULL. */
   public String nullSafeEquals(String a, String b) {
     return a + " IS NOT DISTINCT FROM " + b;
@@ -721,6 +807,15 @@ public abstract class JdbcDialect implements Serializable {
     return name.startsWith(STAGING_PREFIX)
         && sep > STAGING_PREFIX.length()
         && name.substring(sep + 1).equals(checksum(name.substring(0, sep)));
+  }
+
+  /**
+   * The ledger key of a streaming query writing into a table: its one row holds the query's last
+   * committed epoch. The table is part of it (as a checksum, the key must stay short) because a
+   * checkpoint can be pointed at another table.
+   */
+  public static String streamLedgerKey(String queryId, String qualifiedTarget) {
+    return "stream:" + queryId + ":" + checksum(qualifiedTarget);
   }
 
   private static String checksum(String base) {

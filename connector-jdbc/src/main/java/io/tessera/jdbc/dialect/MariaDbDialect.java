@@ -479,4 +479,51 @@ public class MariaDbDialect extends JdbcDialect {
   public String nullSafeEquals(String a, String b) {
     return a + " <=> " + b;
   }
+
+  /**
+   * {@code INSERT ... SELECT ... ON DUPLICATE KEY UPDATE}. It matches on ANY unique key of the
+   * table, so the write is refused where the table has one besides the upsert keys ({@link
+   * #otherUniqueKeysProblem}), and by the key's collation, so keys Spark holds different are looked
+   * for first.
+   */
+  @Override
+  public String upsert(
+      String qualifiedTarget, List<String> columns, List<String> keys, String select) {
+    List<String> others = columns.stream().filter(c -> !keys.contains(c)).toList();
+    List<String> updated = others.isEmpty() ? List.of(keys.get(0)) : others;
+    return "INSERT INTO "
+        + qualifiedTarget
+        + " ("
+        + columns.stream().map(this::quote).collect(java.util.stream.Collectors.joining(", "))
+        + ") "
+        + select
+        + " ON DUPLICATE KEY UPDATE "
+        + updated.stream()
+            .map(c -> quote(c) + " = VALUES(" + quote(c) + ")")
+            .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  @Override
+  public boolean upsertNeedsUniqueKey() {
+    return true;
+  }
+
+  @Override
+  public String otherUniqueKeysProblem(List<String> keys, List<List<String>> uniqueKeys) {
+    List<String> others =
+        uniqueKeys.stream()
+            .filter(u -> !new java.util.HashSet<>(u).equals(new java.util.HashSet<>(keys)))
+            .map(u -> "(" + String.join(", ", u) + ")")
+            .toList();
+    return others.isEmpty()
+        ? null
+        : "MariaDB's ON DUPLICATE KEY UPDATE would also match rows by its other unique key(s) "
+            + String.join(", ", others)
+            + " and update them in place of inserting";
+  }
+
+  @Override
+  public boolean upsertMatchesStringsByCollation() {
+    return true;
+  }
 }

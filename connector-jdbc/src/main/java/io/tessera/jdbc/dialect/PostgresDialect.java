@@ -159,4 +159,31 @@ public class PostgresDialect extends JdbcDialect {
       throws SQLException {
     return new PgCopyLoader(this, connection, qualifiedTable, schema, attempt);
   }
+
+  /** {@code INSERT ... ON CONFLICT (keys) DO UPDATE}: needs a unique index on exactly the keys. */
+  @Override
+  public String upsert(
+      String qualifiedTarget, List<String> columns, List<String> keys, String select) {
+    List<String> others = columns.stream().filter(c -> !keys.contains(c)).toList();
+    return "INSERT INTO "
+        + qualifiedTarget
+        + " ("
+        + columns.stream().map(this::quote).collect(java.util.stream.Collectors.joining(", "))
+        + ") "
+        + select
+        + " ON CONFLICT ("
+        + keys.stream().map(this::quote).collect(java.util.stream.Collectors.joining(", "))
+        + ") "
+        + (others.isEmpty()
+            ? "DO NOTHING"
+            : "DO UPDATE SET "
+                + others.stream()
+                    .map(c -> quote(c) + " = EXCLUDED." + quote(c))
+                    .collect(java.util.stream.Collectors.joining(", ")));
+  }
+
+  @Override
+  public boolean upsertNeedsUniqueKey() {
+    return true;
+  }
 }

@@ -1,0 +1,267 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.common.write.WriteMode;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The upsert step of a publish transaction: the committed attempts' staged rows go into the target,
+ * updating the rows with the same keys. Keys compare as Spark compares. Rows of one write that
+ * share a key are decided before anything changes: the highest {@code orderBy} value wins, and
+ * without {@code orderBy} (or on a tie) the write fails naming the key, since any choice would be a
+ * guess.
+ */
+final class UpsertedRows {
+  private static final String RANK = "tessera_rank";
+
+  private final JdbcDialect dialect;
+  private final StructType schema;
+  private final WriteMode.Upsert mode;
+  private final String target;
+  private final String staging;
+  private final String tableName;
+
+  UpsertedRows(
+      JdbcDialect dialect,
+      StructType schema,
+      WriteMode.Upsert mode,
+      String target,
+      String staging,
+      String tableName) {
+    this.dialect = dialect;
+    this.schema = schema;
+    this.mode = mode;
+    this.target = target;
+    this.staging = staging;
+    this.tableName = tableName;
+  }
+
+  /**
+   * Runs the upsert inside the caller's transaction and returns how many staged rows it read (the
+   * caller checks that number against what the tasks reported).
+   */
+  long apply(Connection c, List<List<Long>> attemptChunks) throws SQLException {
+    List<Object> attempts = new ArrayList<>();
+    attemptChunks.forEach(attempts::addAll);
+    String committed =
+        attemptChunks.isEmpty()
+            ? "1 = 0"
+            : attemptChunks.stream()
+                .map(ch -> attemptIn(ch.size()))
+                .collect(Collectors.joining(" OR ", "(", ")"));
+    long staged;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COUNT(*) FROM " + staging + " WHERE " + committed)) {
+      bind(ps, attempts);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        staged = rs.getLong(1);
+      }
+    }
+    if (staged == 0) {
+      return 0;
+    }
+    refuseRepeatedKeys(c, committed, attempts);
+    if (dialect.upsertMatchesStringsByCollation() && hasStringKey()) {
+      refuseKeysTheDatabaseMerges(c, committed, attempts);
+    }
+    List<String> columns = Arrays.asList(schema.fieldNames());
+    String cols = columns.stream().map(dialect::quote).collect(Collectors.joining(", "));
+    String select;
+    if (mode.orderBy() == null) {
+      select = "SELECT " + cols + " FROM " + staging + " WHERE " + committed;
+    } else {
+      String order = staging + "." + dialect.quote(mode.orderBy());
+      select =
+          "SELECT "
+              + cols
+              + " FROM (SELECT "
+              + cols
+              + ", ROW_NUMBER() OVER (PARTITION BY "
+              + keyList(staging)
+              + " ORDER BY CASE WHEN "
+              + order
+              + " IS NULL THEN 1 ELSE 0 END, "
+              + order
+              + " DESC) AS "
+              + RANK
+              + " FROM "
+              + staging
+              + " WHERE "
+              + committed
+              + ") ranked WHERE "
+              + RANK
+              + " = 1";
+    }
+    new SqlStatement(dialect.upsert(target, columns, mode.keys(), select), attempts).run(c);
+    return staged;
+  }
+
+  /**
+   * Two new rows with one key (as Spark compares) and no rule to choose: fail naming the key. With
+   * {@code orderBy}, only rows that also tie on it are ambiguous. NULL order values rank last, as
+   * Spark's descending order puts them.
+   */
+  private void refuseRepeatedKeys(Connection c, String committed, List<Object> attempts)
+      throws SQLException {
+    List<String> grouped = new ArrayList<>();
+    for (String k : mode.keys()) {
+      grouped.add(comparable(k, staging + "." + dialect.quote(k)));
+    }
+    if (mode.orderBy() != null) {
+      grouped.add(comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy())));
+    }
+    String groups = String.join(", ", grouped);
+    String sql =
+        "SELECT "
+            + groups
+            + " FROM "
+            + staging
+            + " WHERE "
+            + committed
+            + " GROUP BY "
+            + groups
+            + " HAVING COUNT(*) > 1";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, attempts);
+      ps.setMaxRows(1);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new TesseraException(
+              TesseraError.DUPLICATE_UPSERT_KEY,
+              "The upsert into "
+                  + tableName
+                  + " has more than one row with "
+                  + describeKey(rs)
+                  + (mode.orderBy() == null
+                      ? "; set option 'upsertOrderBy' to a column whose highest value picks the"
+                          + " row to keep, or remove the duplicates"
+                      : " and the same " + mode.orderBy() + "; the row to keep cannot be chosen")
+                  + ". Nothing was written");
+        }
+      }
+    }
+  }
+
+  /**
+   * The database matches string keys by its collation, which ignores case or trailing spaces where
+   * Spark does not: a new key that the database would take for another key (already in the table,
+   * or new in the same write) would update the wrong row. Fail instead, naming it.
+   */
+  private void refuseKeysTheDatabaseMerges(Connection c, String committed, List<Object> attempts)
+      throws SQLException {
+    String sameForDb =
+        mode.keys().stream()
+            .map(k -> "s." + dialect.quote(k) + " = t." + dialect.quote(k))
+            .collect(Collectors.joining(" AND "));
+    String sameForSpark =
+        mode.keys().stream()
+            .map(
+                k ->
+                    dialect.nullSafeEquals(
+                        comparable(k, "s." + dialect.quote(k)),
+                        comparable(k, "t." + dialect.quote(k))))
+            .collect(Collectors.joining(" AND "));
+    String againstTable =
+        "SELECT "
+            + keyList("s")
+            + " FROM "
+            + staging
+            + " s JOIN "
+            + target
+            + " t ON "
+            + sameForDb
+            + " WHERE "
+            + committed.replace(staging + ".", "s.")
+            + " AND NOT ("
+            + sameForSpark
+            + ")";
+    String distinctForSpark =
+        mode.keys().stream()
+            .map(k -> comparable(k, staging + "." + dialect.quote(k)))
+            .collect(Collectors.joining(", "));
+    String withinWrite =
+        "SELECT "
+            + keyList(staging)
+            + " FROM "
+            + staging
+            + " WHERE "
+            + committed
+            + " GROUP BY "
+            + keyList(staging)
+            + " HAVING COUNT(DISTINCT "
+            + distinctForSpark
+            + ") > 1";
+    for (String sql : List.of(againstTable, withinWrite)) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, attempts);
+        ps.setMaxRows(1);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            throw new TesseraException(
+                TesseraError.DUPLICATE_UPSERT_KEY,
+                "The upsert into "
+                    + tableName
+                    + " has a row with "
+                    + describeKey(rs)
+                    + ", which the database's collation takes for a different key (one that"
+                    + " differs in case, accents or trailing spaces) that Spark holds distinct;"
+                    + " upserting it would update the wrong row. Give the key column a binary"
+                    + " collation or make the keys differ for the database too. Nothing was"
+                    + " written");
+          }
+        }
+      }
+    }
+  }
+
+  private boolean hasStringKey() {
+    return mode.keys().stream().anyMatch(k -> schema.apply(k).dataType() instanceof StringType);
+  }
+
+  private String describeKey(ResultSet rs) throws SQLException {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < mode.keys().size(); i++) {
+      parts.add(mode.keys().get(i) + " = " + rs.getString(i + 1));
+    }
+    return "the key " + String.join(", ", parts);
+  }
+
+  private String keyList(String alias) {
+    return mode.keys().stream()
+        .map(k -> alias + "." + dialect.quote(k))
+        .collect(Collectors.joining(", "));
+  }
+
+  private String comparable(String column, String sql) {
+    return schema.apply(column).dataType() instanceof StringType
+        ? dialect.sparkComparableString(sql)
+        : sql;
+  }
+
+  private String attemptIn(int n) {
+    return staging
+        + "."
+        + dialect.quote(JdbcDialect.ATTEMPT_COLUMN)
+        + " IN ("
+        + String.join(", ", java.util.Collections.nCopies(n, "?"))
+        + ")";
+  }
+
+  private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      ps.setObject(i + 1, params.get(i));
+    }
+  }
+}

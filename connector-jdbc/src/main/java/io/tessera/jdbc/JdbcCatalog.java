@@ -224,6 +224,67 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
     return table.orElseThrow(() -> new NoSuchTableException(ident));
   }
 
+  /**
+   * The table a path-less {@code dbtable} names: {@code schema.table} or {@code table} (in the
+   * connection's current schema). Spark's own JDBC source passes the name to the database unquoted,
+   * which folds or ignores its case; so where no table has exactly that name but one differs only
+   * in case, that one is meant.
+   */
+  Identifier resolveDbtable(String dbtable) {
+    int dot = dbtable.lastIndexOf('.');
+    String givenSchema = dot < 0 ? null : dbtable.substring(0, dot).trim();
+    String givenTable = dbtable.substring(dot + 1).trim();
+    return withConnection(
+        c -> {
+          String schema = givenSchema;
+          if (schema == null) {
+            schema = dialect.schemasAreCatalogs() ? c.getCatalog() : c.getSchema();
+          } else if (!schemas(c).contains(schema)) {
+            String wanted = schema;
+            schema =
+                schemas(c).stream()
+                    .filter(x -> x.equalsIgnoreCase(wanted))
+                    .findFirst()
+                    .orElse(schema);
+          }
+          if (schema == null) {
+            throw new TesseraException(
+                TesseraError.INVALID_OPTION_VALUE,
+                "Option 'dbtable' has value '"
+                    + dbtable
+                    + "' without a schema, and the connection has no current one; write it as"
+                    + " 'schema.table'");
+          }
+          String table = givenTable;
+          if (!tableExists(c, schema, table)) {
+            List<String> sameButCase =
+                tableNames(c, schema, false).stream()
+                    .filter(t -> t.equalsIgnoreCase(givenTable))
+                    .toList();
+            if (sameButCase.size() == 1) {
+              table = sameButCase.get(0);
+            }
+          }
+          return Identifier.of(new String[] {schema}, table);
+        });
+  }
+
+  /** Creates a table for a path-less write, with {@code createTableOptions} after the columns. */
+  void createForWrite(Identifier ident, StructType schema, String createTableOptions) {
+    String qualified = dialect.qualified(ident.namespace()[0], ident.name());
+    List<String> ddl = new ArrayList<>();
+    String create = dialect.createTable(qualified, schema);
+    ddl.add(
+        createTableOptions == null || createTableOptions.isBlank()
+            ? create
+            : create + " " + createTableOptions);
+    String comment = tableComment(dialect, schema, List.of());
+    if (comment != null) {
+      ddl.add(dialect.setTableComment(qualified, comment));
+    }
+    connector.execute(ddl);
+  }
+
   @Override
   public Table createTable(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {

@@ -80,6 +80,29 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     this.connector = connector;
   }
 
+  /**
+   * How a table reached through {@code format("tessera-jdbc")} came about: its catalog (made from
+   * the options), the SQL to append when creating it, and whether it did not exist yet (the first
+   * write creates it).
+   */
+  record Pathless(JdbcCatalog catalog, String createTableOptions, boolean missing) {}
+
+  private Pathless pathless;
+
+  JdbcTable pathless(Pathless how) {
+    this.pathless = how;
+    return this;
+  }
+
+  /** Null for a catalog's table. */
+  Pathless pathless() {
+    return pathless;
+  }
+
+  Identifier ident() {
+    return ident;
+  }
+
   @Override
   public String name() {
     return name;
@@ -155,6 +178,13 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   /** Reads with Spark's own JDBC scan (column pruning, filter push-down, partitioned reads). */
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+    if (pathless != null && pathless.missing()) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+          "Option 'dbtable' names "
+              + name
+              + ", which does not exist (yet); check the name, or write to it first");
+    }
     Map<String, String> params = new HashMap<>();
     params.put("url", dialect.sparkReaderUrl(connector.url()));
     params.put("dbtable", qualifiedName());
@@ -174,8 +204,24 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     JDBCOptions jdbcOptions =
         new JDBCOptions(
             scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(params)));
+    // A path-less read's options hold the user's url, dbtable and credentials too: the ones set
+    // above (quoted name, the dialect's reader URL) must win over them.
+    Map<String, String> readOptions = new HashMap<>();
+    options
+        .asCaseSensitiveMap()
+        .forEach(
+            (k, v) -> {
+              if (!params.containsKey(k.toLowerCase(java.util.Locale.ROOT))
+                  && !k.equalsIgnoreCase("dbtable")
+                  && !k.equalsIgnoreCase("url")
+                  && !k.equalsIgnoreCase("user")
+                  && !k.equalsIgnoreCase("password")
+                  && !k.equalsIgnoreCase("driver")) {
+                readOptions.put(k, v);
+              }
+            });
     return JDBCTable.apply(ident, schema, jdbcOptions, JDBCTable.apply$default$4())
-        .newScanBuilder(options);
+        .newScanBuilder(new CaseInsensitiveStringMap(readOptions));
   }
 
   @Override

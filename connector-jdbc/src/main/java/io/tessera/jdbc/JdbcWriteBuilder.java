@@ -10,6 +10,7 @@ import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.jdbc.dialect.SqlPredicates;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
 import org.apache.spark.sql.connector.write.LogicalWriteInfo;
 import org.apache.spark.sql.connector.write.Write;
@@ -25,7 +26,7 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
     implements org.apache.spark.sql.internal.connector.SupportsStreamingUpdateAsAppend {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcWriteBuilder.class);
 
-  private final JdbcTable table;
+  private JdbcTable table;
   private final LogicalWriteInfo info;
 
   JdbcWriteBuilder(JdbcTable table, LogicalWriteInfo info) {
@@ -56,6 +57,43 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
 
   @Override
   public Write build() {
+    Map<String, String> writeOptions = info.options().asCaseSensitiveMap();
+    if (table.pathless() != null) {
+      JdbcProviderOptions.forWrite(writeOptions, table.connector().driverClass());
+      writeOptions = JdbcProviderOptions.tesseraOptions(writeOptions);
+      if (table.pathless().missing()) {
+        table = createForFirstWrite(table);
+      }
+    } else {
+      refuseConnectionOptions();
+    }
+    return build(writeOptions);
+  }
+
+  /**
+   * A path-less write to a table that does not exist: create it from the data's schema, as Spark's
+   * JDBC source does (a failing first job leaves the empty table behind), then write as to any.
+   */
+  private static JdbcTable createForFirstWrite(JdbcTable pending) {
+    JdbcCatalog catalog = pending.pathless().catalog();
+    try {
+      try {
+        catalog.createForWrite(
+            pending.ident(), pending.schema(), pending.pathless().createTableOptions());
+      } catch (RuntimeException e) {
+        if (!catalog.tableExists(pending.ident())) {
+          throw e;
+        } // created meanwhile by another write (or the previous micro-batch)
+      }
+      return ((JdbcTable) catalog.loadTable(pending.ident()))
+          .pathless(
+              new JdbcTable.Pathless(catalog, pending.pathless().createTableOptions(), false));
+    } catch (org.apache.spark.sql.catalyst.analysis.NoSuchTableException e) {
+      throw new IllegalStateException("Table " + pending.name() + " vanished after creation", e);
+    }
+  }
+
+  private void refuseConnectionOptions() {
     for (String key : info.options().keySet()) {
       if (CONNECTION_OPTIONS.contains(key.toLowerCase(java.util.Locale.ROOT))) {
         throw new TesseraException(
@@ -69,9 +107,12 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
                 + " database or user");
       }
     }
+  }
+
+  private Write build(Map<String, String> writeOptions) {
     ParsedOptions options =
         JdbcWriteOptions.OPTIONS.parse(
-            JdbcWriteOptions.overlay(table.catalogOptions(), info.options().asCaseSensitiveMap()));
+            JdbcWriteOptions.overlay(table.catalogOptions(), writeOptions));
     StructType schema = JdbcDialect.withPlainStrings(info.schema(), table.schema());
     table.dialect().checkWritable(schema);
     WriteMode chosen = mode();

@@ -9,8 +9,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
- * chosen with {@code -Dbench.workloads=jdbc,mariadb,kafka,files,scaling,staging,filescale,memory}
- * (default: all but staging and filescale), sizes with {@code -Dbench.jdbc.rows}, rounds with
+ * chosen with {@code
+ * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,files,scaling,staging,filescale,memory}
+ * (default: jdbc,mariadb,kafka,files,scaling), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
  */
@@ -51,6 +52,14 @@ public final class Benchmarks {
       if (workloads.contains("jdbc")) {
         long rows = Long.getLong("bench.jdbc.rows", 2_000_000L);
         charted.add(JdbcBenchmark.run(spark, rows, rounds, true));
+      }
+      if (workloads.contains("jdbcstream")) {
+        long rows = Long.getLong("bench.jdbcstream.rows", 500_000L);
+        charted.add(JdbcStreamingBenchmark.run(spark, rows, rounds));
+      }
+      if (workloads.contains("upsert")) {
+        long rows = Long.getLong("bench.upsert.rows", 1_000_000L);
+        charted.add(UpsertBenchmark.run(spark, rows, rounds));
       }
       if (workloads.contains("mariadb")) {
         long rows = Long.getLong("bench.mariadb.rows", 1_000_000L);

@@ -126,7 +126,7 @@ final class JdbcBenchmark {
       for (int t = 0; t < 2; t++) {
         long from = t * rows / 2;
         long to = (t + 1) * rows / 2;
-        parts.add(pool.submit(() -> copyRange(url, user, password, table, from, to)));
+        parts.add(pool.submit(() -> copyRangeInto(url, user, password, table, from, to)));
       }
       for (java.util.concurrent.Future<Long> f : parts) {
         f.get();
@@ -136,7 +136,8 @@ final class JdbcBenchmark {
     }
   }
 
-  private static long copyRange(
+  /** COPY of the workload's ids {@code from..to} into {@code table} on one connection. */
+  static long copyRangeInto(
       String url, String user, String password, String table, long from, long to) throws Exception {
     try (Connection c = DriverManager.getConnection(url, user, password)) {
       org.postgresql.copy.CopyIn in =

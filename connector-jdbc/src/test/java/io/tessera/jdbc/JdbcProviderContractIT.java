@@ -91,6 +91,9 @@ abstract class JdbcProviderContractIT extends JdbcSuite {
     assertThatThrownBy(
             () -> writer(events(3, 6)).mode(SaveMode.Append).option("driver", "org.Other").save())
         .hasMessageContaining("Option 'driver' has value 'org.Other'");
+    // Spark's default mode (ErrorIfExists) is refused by Spark itself for path-less sources.
+    assertThatThrownBy(() -> writer(events(3, 6)).save())
+        .hasMessageContaining("please use Append or Overwrite modes instead");
     assertThat(read()).isEqualTo(expected(0, 3));
   }
 

@@ -10,7 +10,8 @@ public final class Readme {
 
   /**
    * The text between {@code <!-- <name>:begin ... -->} and {@code <!-- <name>:end -->} in the
-   * repository's README.md (found from the module directory upwards).
+   * repository's README.md or one of its {@code docs/*.md} pages (found from the module directory
+   * upwards).
    */
   public static String section(String name) throws IOException {
     Path dir = Path.of("").toAbsolutePath();
@@ -20,12 +21,21 @@ public final class Readme {
     if (dir == null) {
       throw new IllegalStateException("README.md not found above " + Path.of("").toAbsolutePath());
     }
-    String text = Files.readString(dir.resolve("README.md"));
-    int begin = text.indexOf("<!-- " + name + ":begin");
-    int end = text.indexOf("<!-- " + name + ":end -->");
-    if (begin < 0 || end < 0) {
-      throw new IllegalStateException("README.md has no section " + name);
+    java.util.List<Path> pages =
+        new java.util.ArrayList<>(java.util.List.of(dir.resolve("README.md")));
+    if (Files.isDirectory(dir.resolve("docs"))) {
+      try (java.util.stream.Stream<Path> docs = Files.list(dir.resolve("docs"))) {
+        docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+      }
     }
-    return text.substring(text.indexOf("-->", begin) + 3, end).strip() + "\n";
+    for (Path page : pages) {
+      String text = Files.readString(page);
+      int begin = text.indexOf("<!-- " + name + ":begin");
+      int end = text.indexOf("<!-- " + name + ":end -->");
+      if (begin >= 0 && end >= 0) {
+        return text.substring(text.indexOf("-->", begin) + 3, end).strip() + "\n";
+      }
+    }
+    throw new IllegalStateException("README.md and docs/*.md have no section " + name);
   }
 }

@@ -104,7 +104,33 @@ final class AtomicPublish {
       if (epoch != null) {
         sql = dialect.findEpoch(ledger);
         lastEpoch = lastEpoch(c);
-        if (lastEpoch != null && lastEpoch >= epoch.id()) {
+        if (lastEpoch != null && lastEpoch > epoch.id()) {
+          // Spark replays only its latest epoch: an older one means this checkpoint is behind
+          // the table (restored from a backup, or copied from another query). Skipping would
+          // silently drop rows, writing could duplicate them.
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "Streaming query "
+                  + epoch.ledgerKey()
+                  + " is publishing epoch "
+                  + epoch.id()
+                  + " into "
+                  + table.name()
+                  + ", but the ledger "
+                  + ledger
+                  + " shows epoch "
+                  + lastEpoch
+                  + " committed already: the checkpoint is older than the table (restored from a"
+                  + " backup, or copied from another query?). Nothing was written. Restart from"
+                  + " the checkpoint that wrote epoch "
+                  + lastEpoch
+                  + ", or, to write into the table from this checkpoint anyway, delete the row"
+                  + " whose write_id is '"
+                  + epoch.ledgerKey()
+                  + "' from "
+                  + ledger);
+        }
+        if (lastEpoch != null && lastEpoch == epoch.id()) {
           c.rollback();
           LOG.warn(
               "tessera-jdbc: epoch {} of streaming query {} into {} is in the ledger {} already"

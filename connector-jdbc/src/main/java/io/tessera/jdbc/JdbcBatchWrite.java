@@ -64,6 +64,18 @@ final class JdbcBatchWrite implements BatchWrite {
   /** The writing user's ledger, qualified; known once the factory is created. */
   private String ledger;
 
+  /** Set for a streaming micro-batch, whose ledger row is updated from epoch to epoch. */
+  private boolean streaming;
+
+  /** Marks this write as one micro-batch of a streaming query; before the writer factory. */
+  JdbcBatchWrite streaming(String queryId) {
+    this.streaming = true;
+    this.queryId = queryId;
+    return this;
+  }
+
+  private String queryId;
+
   /**
    * Set when the publish's COMMIT outcome could not be learned: Spark then calls {@link #abort},
    * which must keep the staging table (it may hold the only copy of rows that did not commit).
@@ -94,31 +106,46 @@ final class JdbcBatchWrite implements BatchWrite {
     this.staging = dialect.qualified(table.schemaName(), stagingName);
   }
 
+  /**
+   * Streaming queries (of this driver JVM) whose first micro-batch checked the privileges and
+   * prepared the ledger and lock, with the database user they found: later micro-batches skip those
+   * round trips (a privilege revoked meanwhile then fails the publish, which rolls back).
+   */
+  private static final Map<String, String> PREPARED_STREAMS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   @Override
   public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
     int batchSize = options.get(JdbcWriteOptions.BATCH_SIZE);
-    WritePrivileges privileges = checkTargetPrivileges();
+    String streamKey =
+        streaming
+            ? String.join(
+                "|",
+                queryId,
+                connector.url(),
+                String.valueOf(connector.user()),
+                target,
+                mode.describe())
+            : null;
+    String preparedUser = streamKey == null ? null : PREPARED_STREAMS.get(streamKey);
+    WritePrivileges privileges =
+        preparedUser != null
+            ? new WritePrivileges(dialect, connector, table.name(), preparedUser)
+            : checkTargetPrivileges();
     if (!atomic) {
       return new JdbcWriterFactory(
           connector, dialect, target, schema, batchSize, false, List.of(), table.name());
     }
     ledger = dialect.qualified(table.schemaName(), JdbcDialect.ledgerTableName(privileges.user()));
-    prepareLock(privileges);
+    if (preparedUser == null) {
+      prepareLock(privileges);
+    }
     createStaging(privileges);
-    try (Connection c = connector.open()) {
-      // MariaDB gives a table's creator no privileges on it: it needs them on the database.
-      privileges.requireOnNewTable(
-          c,
-          "INSERT",
-          staging,
-          JdbcDialect.ATTEMPT_COLUMN,
-          "to load the staging table",
-          table.schemaName());
-    } catch (SQLException | RuntimeException e) {
-      dropStaging(); // Spark calls no abort for a failure before the tasks
-      throw e instanceof SQLException s
-          ? connector.sqlFailed("Checking the staging table of " + table.name(), "", s)
-          : (RuntimeException) e;
+    if (preparedUser == null) {
+      checkStaging(privileges);
+    }
+    if (streamKey != null) {
+      PREPARED_STREAMS.put(streamKey, privileges.user());
     }
     LOG.info(
         "tessera-jdbc: {} tasks will stage rows for {} in {}",
@@ -134,6 +161,24 @@ final class JdbcBatchWrite implements BatchWrite {
         true,
         mode instanceof WriteMode.Upsert u ? u.keys() : List.of(),
         table.name());
+  }
+
+  private void checkStaging(WritePrivileges privileges) {
+    try (Connection c = connector.open()) {
+      // MariaDB gives a table's creator no privileges on it: it needs them on the database.
+      privileges.requireOnNewTable(
+          c,
+          "INSERT",
+          staging,
+          JdbcDialect.ATTEMPT_COLUMN,
+          "to load the staging table",
+          table.schemaName());
+    } catch (SQLException | RuntimeException e) {
+      dropStaging(); // Spark calls no abort for a failure before the tasks
+      throw e instanceof SQLException s
+          ? connector.sqlFailed("Checking the staging table of " + table.name(), "", s)
+          : (RuntimeException) e;
+    }
   }
 
   /**
@@ -240,8 +285,15 @@ final class JdbcBatchWrite implements BatchWrite {
         privileges,
         "its ledger " + ledger + ", the first time");
     try (Connection c = connector.open()) {
+      if (streaming) {
+        addEpochColumnIfMissing(c);
+        refuseEpochsOfAnotherUser(c, privileges);
+      }
       // Created by this user, but MariaDB gives a creator no privileges of its own.
-      for (String p : List.of("INSERT", "SELECT", "DELETE")) {
+      for (String p :
+          streaming
+              ? List.of("INSERT", "SELECT", "DELETE", "UPDATE")
+              : List.of("INSERT", "SELECT", "DELETE")) {
         privileges.require(c, p, ledger, "write_id", "to record the write in its ledger");
       }
     } catch (SQLException e) {
@@ -282,6 +334,80 @@ final class JdbcBatchWrite implements BatchWrite {
     } catch (SQLException e) {
       // Another write inserted it meanwhile; the publish checks that it is there.
       LOG.debug("tessera-jdbc: lock row of {} not inserted: {}", table.name(), e.getMessage());
+    }
+  }
+
+  /** A ledger made before streaming existed lacks the epoch column: add it, once. */
+  private void addEpochColumnIfMissing(Connection c) throws SQLException {
+    try (java.sql.Statement st = c.createStatement()) {
+      st.setMaxRows(1);
+      st.executeQuery(dialect.findEpoch(ledger).replace("= ?", "IS NULL AND 1 = 0")).close();
+    } catch (SQLException missing) {
+      JdbcConnector.rollbackQuietly(c);
+      LOG.info("tessera-jdbc: adding column epoch to the ledger {}", ledger);
+      connector.execute(withDdlSettings(List.of(dialect.addEpochColumn(ledger))));
+    }
+  }
+
+  /**
+   * The epochs of a streaming query are recorded in the ledger of the database user that wrote
+   * them. A query restarted as another user would find nothing in its own ledger and publish its
+   * last epoch again: look for the query in the other ledgers of the schema this user can read, and
+   * refuse if another user recorded it. (On PostgreSQL other users' ledgers are private: there only
+   * a superuser or the schema owner is checked this way; the README says to restart a query as the
+   * same user.)
+   */
+  private void refuseEpochsOfAnotherUser(Connection c, WritePrivileges privileges)
+      throws SQLException {
+    String key = JdbcDialect.streamLedgerKey(queryId, target);
+    String own = JdbcDialect.ledgerTableName(privileges.user());
+    try (PreparedStatement mine = c.prepareStatement(dialect.findEpoch(ledger))) {
+      mine.setString(1, key);
+      try (java.sql.ResultSet rs = mine.executeQuery()) {
+        if (rs.next()) {
+          return; // this user's query
+        }
+      }
+    }
+    List<String> others = new ArrayList<>();
+    java.sql.DatabaseMetaData md = c.getMetaData();
+    try (java.sql.ResultSet rs =
+        dialect.schemasAreCatalogs()
+            ? md.getTables(table.schemaName(), null, "tessera%ledger%", null)
+            : md.getTables(null, table.schemaName(), "tessera%ledger%", null)) {
+      while (rs.next()) {
+        String name = rs.getString("TABLE_NAME");
+        if (JdbcDialect.isLedgerTableName(name) && !name.equals(own)) {
+          others.add(name);
+        }
+      }
+    }
+    for (String other : others) {
+      String qualified = dialect.qualified(table.schemaName(), other);
+      try (Connection look = connector.open();
+          PreparedStatement ps = look.prepareStatement(dialect.findEpoch(qualified))) {
+        ps.setString(1, key);
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            throw new TesseraException(
+                TesseraError.COMMIT_FAILED,
+                "Streaming query "
+                    + queryId
+                    + " wrote its earlier epochs into "
+                    + table.name()
+                    + " as another database user (they are recorded in "
+                    + qualified
+                    + ", epoch "
+                    + rs.getLong(1)
+                    + "); restarted as '"
+                    + privileges.user()
+                    + "' it could publish its last epoch twice. Restart it as the user who"
+                    + " started it; nothing was written");
+          }
+        }
+      } catch (SQLException unreadable) {
+        // another user's private ledger (or no epoch column yet): nothing to learn from it
+      }
     }
   }
 

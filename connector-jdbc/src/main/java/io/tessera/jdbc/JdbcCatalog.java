@@ -226,47 +226,111 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
 
   /**
    * The table a path-less {@code dbtable} names: {@code schema.table} or {@code table} (in the
-   * connection's current schema). Spark's own JDBC source passes the name to the database unquoted,
-   * which folds or ignores its case; so where no table has exactly that name but one differs only
-   * in case, that one is meant.
+   * connection's current schema), each part quoted ({@code "Orders"}, {@code `Orders`}: exactly
+   * that name) or not. Spark's own JDBC source hands the name to the database unquoted, which folds
+   * it (PostgreSQL to lower case, H2 to upper case): an unquoted part means the table the database
+   * would take it for, the folded name, else the one table whose name differs from it only in case;
+   * with several such tables the name is refused as ambiguous. A table that does not exist gets the
+   * folded name, as the database would give it.
    */
   Identifier resolveDbtable(String dbtable) {
-    int dot = dbtable.lastIndexOf('.');
-    String givenSchema = dot < 0 ? null : dbtable.substring(0, dot).trim();
-    String givenTable = dbtable.substring(dot + 1).trim();
+    List<String> parts = splitDbtable(dbtable);
+    if (parts.isEmpty() || parts.size() > 2) {
+      throw invalidDbtable(dbtable, "write it as schema.table or table");
+    }
     return withConnection(
         c -> {
-          String schema = givenSchema;
-          if (schema == null) {
+          DatabaseMetaData md = c.getMetaData();
+          String schema;
+          if (parts.size() == 1) {
             schema = dialect.schemasAreCatalogs() ? c.getCatalog() : c.getSchema();
-          } else if (!schemas(c).contains(schema)) {
-            String wanted = schema;
-            schema =
-                schemas(c).stream()
-                    .filter(x -> x.equalsIgnoreCase(wanted))
-                    .findFirst()
-                    .orElse(schema);
-          }
-          if (schema == null) {
-            throw new TesseraException(
-                TesseraError.INVALID_OPTION_VALUE,
-                "Option 'dbtable' has value '"
-                    + dbtable
-                    + "' without a schema, and the connection has no current one; write it as"
-                    + " 'schema.table'");
-          }
-          String table = givenTable;
-          if (!tableExists(c, schema, table)) {
-            List<String> sameButCase =
-                tableNames(c, schema, false).stream()
-                    .filter(t -> t.equalsIgnoreCase(givenTable))
-                    .toList();
-            if (sameButCase.size() == 1) {
-              table = sameButCase.get(0);
+            if (schema == null) {
+              throw invalidDbtable(dbtable, "the connection has no current schema: name it");
             }
+          } else {
+            schema = pick(dbtable, parts.get(0), schemas(c), md);
           }
+          String table =
+              pick(dbtable, parts.get(parts.size() - 1), tableNames(c, schema, false), md);
           return Identifier.of(new String[] {schema}, table);
         });
+  }
+
+  /** A quoted part as it stands; an unquoted one as the database would resolve it. */
+  private static String pick(
+      String dbtable, String part, List<String> existing, DatabaseMetaData md) throws SQLException {
+    if (part.startsWith("\u0000")) {
+      return part.substring(1); // quoted
+    }
+    String folded =
+        md.storesLowerCaseIdentifiers()
+            ? part.toLowerCase(java.util.Locale.ROOT)
+            : md.storesUpperCaseIdentifiers() ? part.toUpperCase(java.util.Locale.ROOT) : part;
+    if (existing.contains(folded)) {
+      return folded;
+    }
+    if (existing.contains(part)) {
+      return part;
+    }
+    List<String> sameButCase = existing.stream().filter(x -> x.equalsIgnoreCase(part)).toList();
+    if (sameButCase.size() > 1) {
+      throw invalidDbtable(
+          dbtable,
+          "'"
+              + part
+              + "' could mean "
+              + String.join(" or ", sameButCase)
+              + "; quote the one you mean, e.g. \""
+              + sameButCase.get(0)
+              + "\"");
+    }
+    return sameButCase.isEmpty() ? folded : sameButCase.get(0);
+  }
+
+  /** The dot-separated parts of a dbtable; a quoted part is returned marked with a leading NUL. */
+  private static List<String> splitDbtable(String dbtable) {
+    List<String> parts = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    char quote = 0;
+    boolean quoted = false;
+    String s = dbtable.trim();
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (quote != 0) {
+        if (ch == quote && i + 1 < s.length() && s.charAt(i + 1) == quote) {
+          cur.append(ch);
+          i++;
+        } else if (ch == quote) {
+          quote = 0;
+        } else {
+          cur.append(ch);
+        }
+      } else if ((ch == '"' || ch == '`') && cur.length() == 0) {
+        quote = ch;
+        quoted = true;
+      } else if (ch == '.') {
+        parts.add((quoted ? "\u0000" : "") + cur.toString().trim());
+        cur.setLength(0);
+        quoted = false;
+      } else if (ch == '"' || ch == '`' || ch == ';' || (quoted && !Character.isWhitespace(ch))) {
+        throw invalidDbtable(dbtable, "it is not a table name (quote a name as a whole)");
+      } else {
+        cur.append(ch);
+      }
+    }
+    if (quote != 0) {
+      throw invalidDbtable(dbtable, "a quote is not closed");
+    }
+    parts.add((quoted ? "\u0000" : "") + cur.toString().trim());
+    if (parts.stream().anyMatch(p -> p.isEmpty() || p.equals("\u0000"))) {
+      throw invalidDbtable(dbtable, "a part of the name is empty");
+    }
+    return parts;
+  }
+
+  private static TesseraException invalidDbtable(String dbtable, String why) {
+    return new TesseraException(
+        TesseraError.INVALID_OPTION_VALUE, "Option 'dbtable' has value '" + dbtable + "': " + why);
   }
 
   /** Creates a table for a path-less write, with {@code createTableOptions} after the columns. */

@@ -164,7 +164,7 @@ public final class JdbcConnector implements Serializable {
             + redactedUrl()
             + ": "
             + redact(describe(e))
-            + (sql.isEmpty() ? "" : " [SQL: " + sql + "]"),
+            + (sql.isEmpty() ? "" : " [SQL: " + redact(sql) + "]"),
         redactThrowable(e));
   }
 

@@ -94,7 +94,8 @@ public class JdbcWrite implements Write, RequiresDistributionAndOrdering {
   public org.apache.spark.sql.connector.write.streaming.StreamingWrite toStreaming() {
     return new JdbcStreamingWrite(
         info.queryId(),
-        new JdbcBatchWrite(table, info, options, mode, partitionKeys, commitMillis));
+        new JdbcBatchWrite(table, info, options, mode, partitionKeys, commitMillis)
+            .streaming(info.queryId()));
   }
 
   @Override

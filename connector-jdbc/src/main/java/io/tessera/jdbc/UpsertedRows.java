@@ -23,7 +23,7 @@ import org.apache.spark.sql.types.StructType;
  * guess.
  */
 final class UpsertedRows {
-  private static final String RANK = "tessera_rank";
+  private static final String RANK = "tessera_rank_";
 
   private final JdbcDialect dialect;
   private final StructType schema;
@@ -60,36 +60,47 @@ final class UpsertedRows {
             : attemptChunks.stream()
                 .map(ch -> attemptIn(ch.size()))
                 .collect(Collectors.joining(" OR ", "(", ")"));
-    long staged;
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT COUNT(*) FROM " + staging + " WHERE " + committed)) {
-      bind(ps, attempts);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        staged = rs.getLong(1);
+    List<String> columns = Arrays.asList(schema.fieldNames());
+    // PostgreSQL's ON CONFLICT refuses a key twice by itself ("cannot affect row a second time"):
+    // then the key is looked for only if that happens, and the statement's count is the number of
+    // staged rows it read. Elsewhere both are asked for before.
+    boolean databaseRefusesRepeats = mode.orderBy() == null && dialect.upsertRefusesRepeatedKeys();
+    // With upsertOrderBy the statement reads one row per key, not every staged row.
+    boolean countsStaged =
+        mode.orderBy() == null && dialect.upsertCountsSourceRows(columns, mode.keys());
+    long staged = -1;
+    if (!countsStaged) {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT COUNT(*) FROM " + staging + " WHERE " + committed)) {
+        bind(ps, attempts);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          staged = rs.getLong(1);
+        }
+      }
+      if (staged == 0) {
+        return 0;
       }
     }
-    if (staged == 0) {
-      return 0;
+    if (!databaseRefusesRepeats) {
+      refuseRepeatedKeys(c, committed, attempts);
     }
-    refuseRepeatedKeys(c, committed, attempts);
     if (dialect.upsertMatchesStringsByCollation() && hasStringKey()) {
       refuseKeysTheDatabaseMerges(c, committed, attempts);
     }
-    List<String> columns = Arrays.asList(schema.fieldNames());
     String cols = columns.stream().map(dialect::quote).collect(Collectors.joining(", "));
     String select;
     if (mode.orderBy() == null) {
       select = "SELECT " + cols + " FROM " + staging + " WHERE " + committed;
     } else {
-      String order = staging + "." + dialect.quote(mode.orderBy());
+      String order = comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy()));
       select =
           "SELECT "
               + cols
               + " FROM (SELECT "
               + cols
               + ", ROW_NUMBER() OVER (PARTITION BY "
-              + keyList(staging)
+              + comparableKeys(staging)
               + " ORDER BY CASE WHEN "
               + order
               + " IS NULL THEN 1 ELSE 0 END, "
@@ -104,8 +115,19 @@ final class UpsertedRows {
               + RANK
               + " = 1";
     }
-    new SqlStatement(dialect.upsert(target, columns, mode.keys(), select), attempts).run(c);
-    return staged;
+    java.sql.Savepoint beforeUpsert = databaseRefusesRepeats ? c.setSavepoint() : null;
+    long read;
+    try {
+      read =
+          new SqlStatement(dialect.upsert(target, columns, mode.keys(), select), attempts).run(c);
+    } catch (SQLException e) {
+      if (beforeUpsert != null && dialect.isRepeatedUpsertKey(e)) {
+        c.rollback(beforeUpsert);
+        refuseRepeatedKeys(c, committed, attempts); // names the key
+      }
+      throw e;
+    }
+    return countsStaged ? read : staged;
   }
 
   /**
@@ -115,24 +137,47 @@ final class UpsertedRows {
    */
   private void refuseRepeatedKeys(Connection c, String committed, List<Object> attempts)
       throws SQLException {
-    List<String> grouped = new ArrayList<>();
-    for (String k : mode.keys()) {
-      grouped.add(comparable(k, staging + "." + dialect.quote(k)));
+    String sql;
+    if (mode.orderBy() == null) {
+      sql =
+          "SELECT "
+              + comparableKeys(staging)
+              + " FROM "
+              + staging
+              + " WHERE "
+              + committed
+              + " GROUP BY "
+              + comparableKeys(staging)
+              + " HAVING COUNT(*) > 1";
+    } else {
+      // Only a tie for the top rank is ambiguous: lower ones lose anyway.
+      String order = comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy()));
+      String ranked =
+          "SELECT "
+              + keyAliases()
+              + ", RANK() OVER (PARTITION BY "
+              + comparableKeys(staging)
+              + " ORDER BY CASE WHEN "
+              + order
+              + " IS NULL THEN 1 ELSE 0 END, "
+              + order
+              + " DESC) AS "
+              + RANK
+              + " FROM "
+              + staging
+              + " WHERE "
+              + committed;
+      sql =
+          "SELECT "
+              + keyAliasList()
+              + " FROM ("
+              + ranked
+              + ") ranked WHERE "
+              + RANK
+              + " = 1 GROUP BY "
+              + keyAliasList()
+              + " HAVING COUNT(*) > 1";
     }
-    if (mode.orderBy() != null) {
-      grouped.add(comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy())));
-    }
-    String groups = String.join(", ", grouped);
-    String sql =
-        "SELECT "
-            + groups
-            + " FROM "
-            + staging
-            + " WHERE "
-            + committed
-            + " GROUP BY "
-            + groups
-            + " HAVING COUNT(*) > 1";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       bind(ps, attempts);
       ps.setMaxRows(1);
@@ -147,11 +192,38 @@ final class UpsertedRows {
                   + (mode.orderBy() == null
                       ? "; set option 'upsertOrderBy' to a column whose highest value picks the"
                           + " row to keep, or remove the duplicates"
-                      : " and the same " + mode.orderBy() + "; the row to keep cannot be chosen")
+                      : " and the same highest "
+                          + mode.orderBy()
+                          + "; the row to keep cannot be chosen")
                   + ". Nothing was written");
         }
       }
     }
+  }
+
+  /** The keys of {@code alias} as Spark compares them, for grouping and partitioning. */
+  private String comparableKeys(String alias) {
+    return mode.keys().stream()
+        .map(k -> comparable(k, alias + "." + dialect.quote(k)))
+        .collect(Collectors.joining(", "));
+  }
+
+  /** The comparable keys as the columns k0, k1, ... of a subquery. */
+  private String keyAliases() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < mode.keys().size(); i++) {
+      String k = mode.keys().get(i);
+      out.add(comparable(k, staging + "." + dialect.quote(k)) + " AS " + dialect.quote("k" + i));
+    }
+    return String.join(", ", out);
+  }
+
+  private String keyAliasList() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < mode.keys().size(); i++) {
+      out.add(dialect.quote("k" + i));
+    }
+    return String.join(", ", out);
   }
 
   /**
@@ -187,10 +259,16 @@ final class UpsertedRows {
             + " AND NOT ("
             + sameForSpark
             + ")";
-    String distinctForSpark =
+    // Grouped as the database compares, a group whose keys differ as Spark compares them.
+    String differsForSpark =
         mode.keys().stream()
-            .map(k -> comparable(k, staging + "." + dialect.quote(k)))
-            .collect(Collectors.joining(", "));
+            .filter(k -> schema.apply(k).dataType() instanceof StringType)
+            .map(
+                k -> {
+                  String v = comparable(k, staging + "." + dialect.quote(k));
+                  return "MIN(" + v + ") <> MAX(" + v + ")";
+                })
+            .collect(Collectors.joining(" OR "));
     String withinWrite =
         "SELECT "
             + keyList(staging)
@@ -200,9 +278,8 @@ final class UpsertedRows {
             + committed
             + " GROUP BY "
             + keyList(staging)
-            + " HAVING COUNT(DISTINCT "
-            + distinctForSpark
-            + ") > 1";
+            + " HAVING "
+            + differsForSpark;
     for (String sql : List.of(againstTable, withinWrite)) {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         bind(ps, attempts);
@@ -246,7 +323,7 @@ final class UpsertedRows {
 
   private String comparable(String column, String sql) {
     return schema.apply(column).dataType() instanceof StringType
-        ? dialect.sparkComparableString(sql)
+        ? dialect.sparkComparableString(dialect.asText(sql))
         : sql;
   }
 

@@ -180,6 +180,58 @@ abstract class JdbcStreamingContractIT extends JdbcSuite {
   }
 
   @Test
+  void aCheckpointOlderThanTheTableIsRefusedNotSkipped() throws Exception {
+    String t = createEvents("events", 0, "");
+    for (int f = 0; f < 3; f++) {
+      inputFile(f, f * 10L, f * 10L + 10);
+    }
+    runToEnd(start(t, "id", Map.of()));
+    assertThat(rows(t)).isEqualTo(expected(0, 30));
+    // The checkpoint as a backup taken after epoch 1 was planned: Spark replays epoch 1, which
+    // the table holds already, and the ledger knows epoch 2 too.
+    Files.delete(checkpoint.resolve("commits").resolve("2"));
+    Files.deleteIfExists(checkpoint.resolve("commits").resolve(".2.crc"));
+    Files.delete(checkpoint.resolve("commits").resolve("1"));
+    Files.deleteIfExists(checkpoint.resolve("commits").resolve(".1.crc"));
+    Files.delete(checkpoint.resolve("offsets").resolve("2"));
+    Files.deleteIfExists(checkpoint.resolve("offsets").resolve(".2.crc"));
+    StreamingQuery behind = start(t, "id", Map.of());
+    try {
+      assertThatThrownBy(() -> behind.awaitTermination(120_000))
+          .hasStackTraceContaining("is publishing epoch 1")
+          .hasStackTraceContaining("shows epoch 2 committed already")
+          .hasStackTraceContaining("Nothing was written");
+    } finally {
+      behind.stop();
+    }
+    assertThat(rows(t)).isEqualTo(expected(0, 30));
+    assertNoStagingTablesLeft();
+  }
+
+  @Test
+  void aQueryRestartedAsAnotherDatabaseUserIsRefused() throws Exception {
+    String t = createEvents("events", 0, "");
+    String other = db.createUser(io.tessera.testing.Names.unique("etl"), "Stream-Pw-42", true);
+    db.grant("SELECT, INSERT", "events", other);
+    String otherCatalog = io.tessera.testing.Names.unique("cat");
+    registerCatalog(otherCatalog, db.userUrl(), other, "Stream-Pw-42");
+    inputFile(0, 0, 10);
+    runToEnd(start(otherCatalog + "." + db.schema() + ".events", "id", Map.of()));
+    assertThat(rows(t)).isEqualTo(expected(0, 10));
+
+    inputFile(1, 10, 20);
+    StreamingQuery asMe = start(t, "id", Map.of());
+    try {
+      assertThatThrownBy(() -> asMe.awaitTermination(120_000))
+          .hasStackTraceContaining("as another database user")
+          .hasStackTraceContaining("Restart it as the user who started it");
+    } finally {
+      asMe.stop();
+    }
+    assertThat(rows(t)).isEqualTo(expected(0, 10));
+  }
+
+  @Test
   void anEpochWhoseTaskAlwaysFailsStopsTheQueryAndARestartWritesItOnce() throws Exception {
     String t = createEvents("events", 0, "");
     inputFile(0, 0, 10);

@@ -91,4 +91,10 @@ public class H2Dialect extends JdbcDialect {
   protected String timestampType() {
     return "TIMESTAMP WITH TIME ZONE";
   }
+
+  /** A VARCHAR_IGNORECASE value compares case-sensitively as a plain VARCHAR. */
+  @Override
+  public String asText(String sqlExpr) {
+    return "CAST(" + sqlExpr + " AS VARCHAR)";
+  }
 }

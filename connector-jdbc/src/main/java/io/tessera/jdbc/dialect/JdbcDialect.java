@@ -496,6 +496,11 @@ public abstract class JdbcDialect implements Serializable {
         + " < ?";
   }
 
+  /** Adds the epoch column to a ledger created before streaming writes existed. */
+  public String addEpochColumn(String qualifiedLedger) {
+    return "ALTER TABLE " + qualifiedLedger + " ADD COLUMN " + quote("epoch") + " BIGINT";
+  }
+
   /** The last committed epoch of a streaming query; binds its ledger key. */
   public String findEpoch(String qualifiedLedger) {
     return "SELECT " + quote("epoch") + ledgerRowOf(qualifiedLedger);
@@ -739,11 +744,39 @@ public abstract class JdbcDialect implements Serializable {
   }
 
   /**
+   * Whether {@link #upsert} fails by itself when a key appears twice among the new rows (then
+   * {@link #isRepeatedUpsertKey} tells that failure).
+   */
+  public boolean upsertRefusesRepeatedKeys() {
+    return false;
+  }
+
+  public boolean isRepeatedUpsertKey(SQLException e) {
+    return false;
+  }
+
+  /**
+   * Whether the update count of {@link #upsert} is the number of rows it read (so no COUNT of the
+   * staged rows is needed). H2's MERGE counts each row it merges.
+   */
+  public boolean upsertCountsSourceRows(List<String> columns, List<String> keys) {
+    return true;
+  }
+
+  /**
+   * A string column of any database type (uuid, inet, citext, ...) as the database's plain text
+   * type, so that {@link #sparkComparableString} applies to it.
+   */
+  public String asText(String sqlExpr) {
+    return sqlExpr;
+  }
+
+  /**
    * Whether {@link #upsert} matches string keys by the database's collation rather than exactly, so
    * that keys Spark holds different (case, trailing spaces) must be checked for before.
    */
   public boolean upsertMatchesStringsByCollation() {
-    return false;
+    return true;
   }
 
   /** {@code a} equals {@code b}, where NULL equals NULL. */

@@ -508,6 +508,12 @@ public class MariaDbDialect extends JdbcDialect {
     return true;
   }
 
+  /** ON DUPLICATE KEY UPDATE counts 1 per insert, 2 per changed row, 0 per unchanged one. */
+  @Override
+  public boolean upsertCountsSourceRows(List<String> columns, List<String> keys) {
+    return false;
+  }
+
   @Override
   public String otherUniqueKeysProblem(List<String> keys, List<List<String>> uniqueKeys) {
     List<String> others =
@@ -520,10 +526,5 @@ public class MariaDbDialect extends JdbcDialect {
         : "MariaDB's ON DUPLICATE KEY UPDATE would also match rows by its other unique key(s) "
             + String.join(", ", others)
             + " and update them in place of inserting";
-  }
-
-  @Override
-  public boolean upsertMatchesStringsByCollation() {
-    return true;
   }
 }

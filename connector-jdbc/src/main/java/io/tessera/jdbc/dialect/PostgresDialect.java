@@ -186,4 +186,27 @@ public class PostgresDialect extends JdbcDialect {
   public boolean upsertNeedsUniqueKey() {
     return true;
   }
+
+  /** ON CONFLICT DO UPDATE refuses to change one row twice in a statement: SQLSTATE 21000. */
+  @Override
+  public boolean upsertRefusesRepeatedKeys() {
+    return true;
+  }
+
+  @Override
+  public boolean isRepeatedUpsertKey(java.sql.SQLException e) {
+    return "21000".equals(e.getSQLState());
+  }
+
+  /** DO UPDATE counts every row it inserts or updates; DO NOTHING skips existing keys. */
+  @Override
+  public boolean upsertCountsSourceRows(List<String> columns, List<String> keys) {
+    return columns.stream().anyMatch(c -> !keys.contains(c));
+  }
+
+  /** uuid, inet, jsonb, citext ... take no COLLATE: compare their text. */
+  @Override
+  public String asText(String sqlExpr) {
+    return "CAST(" + sqlExpr + " AS TEXT)";
+  }
 }

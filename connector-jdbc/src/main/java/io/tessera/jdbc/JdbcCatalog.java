@@ -228,10 +228,8 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
    * The table a path-less {@code dbtable} names: {@code schema.table} or {@code table} (in the
    * connection's current schema), each part quoted ({@code "Orders"}, {@code `Orders`}: exactly
    * that name) or not. Spark's own JDBC source hands the name to the database unquoted, which folds
-   * it (PostgreSQL to lower case, H2 to upper case): an unquoted part means the table the database
-   * would take it for, the folded name, else the one table whose name differs from it only in case;
-   * with several such tables the name is refused as ambiguous. A table that does not exist gets the
-   * folded name, as the database would give it.
+   * it (PostgreSQL to lower case, H2 to upper case, MariaDB as configured): an unquoted part means
+   * the folded name, as it would for Spark's source, whether the table exists or is to be created.
    */
   Identifier resolveDbtable(String dbtable) {
     List<String> parts = splitDbtable(dbtable);
@@ -248,43 +246,21 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
               throw invalidDbtable(dbtable, "the connection has no current schema: name it");
             }
           } else {
-            schema = pick(dbtable, parts.get(0), schemas(c), md);
+            schema = pick(parts.get(0), md);
           }
-          String table =
-              pick(dbtable, parts.get(parts.size() - 1), tableNames(c, schema, false), md);
+          String table = pick(parts.get(parts.size() - 1), md);
           return Identifier.of(new String[] {schema}, table);
         });
   }
 
-  /** A quoted part as it stands; an unquoted one as the database would resolve it. */
-  private static String pick(
-      String dbtable, String part, List<String> existing, DatabaseMetaData md) throws SQLException {
+  /** A quoted part as it stands; an unquoted one folded as the database folds it. */
+  private static String pick(String part, DatabaseMetaData md) throws SQLException {
     if (part.startsWith("\u0000")) {
       return part.substring(1); // quoted
     }
-    String folded =
-        md.storesLowerCaseIdentifiers()
-            ? part.toLowerCase(java.util.Locale.ROOT)
-            : md.storesUpperCaseIdentifiers() ? part.toUpperCase(java.util.Locale.ROOT) : part;
-    if (existing.contains(folded)) {
-      return folded;
-    }
-    if (existing.contains(part)) {
-      return part;
-    }
-    List<String> sameButCase = existing.stream().filter(x -> x.equalsIgnoreCase(part)).toList();
-    if (sameButCase.size() > 1) {
-      throw invalidDbtable(
-          dbtable,
-          "'"
-              + part
-              + "' could mean "
-              + String.join(" or ", sameButCase)
-              + "; quote the one you mean, e.g. \""
-              + sameButCase.get(0)
-              + "\"");
-    }
-    return sameButCase.isEmpty() ? folded : sameButCase.get(0);
+    return md.storesLowerCaseIdentifiers()
+        ? part.toLowerCase(java.util.Locale.ROOT)
+        : md.storesUpperCaseIdentifiers() ? part.toUpperCase(java.util.Locale.ROOT) : part;
   }
 
   /** The dot-separated parts of a dbtable; a quoted part is returned marked with a leading NUL. */

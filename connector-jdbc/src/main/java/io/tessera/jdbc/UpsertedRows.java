@@ -97,20 +97,13 @@ final class UpsertedRows {
     if (mode.orderBy() == null) {
       select = "SELECT " + cols + " FROM " + staging + " WHERE " + committed + byKeys;
     } else {
-      String order = comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy()));
       select =
           "SELECT "
               + cols
               + " FROM (SELECT "
               + cols
-              + ", ROW_NUMBER() OVER (PARTITION BY "
-              + comparableKeys(staging)
-              + " ORDER BY CASE WHEN "
-              + order
-              + " IS NULL THEN 1 ELSE 0 END, "
-              + order
-              + " DESC) AS "
-              + RANK
+              + ", "
+              + rankedByOrder("ROW_NUMBER()")
               + " FROM "
               + staging
               + " WHERE "
@@ -156,18 +149,11 @@ final class UpsertedRows {
               + " HAVING COUNT(*) > 1";
     } else {
       // Only a tie for the top rank is ambiguous: lower ones lose anyway.
-      String order = comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy()));
       String ranked =
           "SELECT "
               + keyAliases()
-              + ", RANK() OVER (PARTITION BY "
-              + comparableKeys(staging)
-              + " ORDER BY CASE WHEN "
-              + order
-              + " IS NULL THEN 1 ELSE 0 END, "
-              + order
-              + " DESC) AS "
-              + RANK
+              + ", "
+              + rankedByOrder("RANK()")
               + " FROM "
               + staging
               + " WHERE "
@@ -204,6 +190,23 @@ final class UpsertedRows {
         }
       }
     }
+  }
+
+  /**
+   * {@code function} over each key's staged rows, highest {@code orderBy} first as Spark compares
+   * (NULL last, as Spark's descending order puts it), named {@link #RANK}.
+   */
+  private String rankedByOrder(String function) {
+    String order = comparable(mode.orderBy(), staging + "." + dialect.quote(mode.orderBy()));
+    return function
+        + " OVER (PARTITION BY "
+        + comparableKeys(staging)
+        + " ORDER BY CASE WHEN "
+        + order
+        + " IS NULL THEN 1 ELSE 0 END, "
+        + order
+        + " DESC) AS "
+        + RANK;
   }
 
   /** The keys of {@code alias} as Spark compares them, for grouping and partitioning. */

@@ -258,21 +258,7 @@ abstract class JdbcStreamingContractIT extends JdbcSuite {
     String t = table("counts");
     spark.sql("CREATE TABLE " + t + " (day STRING, n BIGINT)");
     inputFile(0, 0, 10);
-    StreamingQuery q =
-        spark
-            .readStream()
-            .schema("id BIGINT")
-            .option("maxFilesPerTrigger", "1")
-            .json(input.toString())
-            .selectExpr("concat('d', cast(id % 3 as string)) as day")
-            .groupBy("day")
-            .count()
-            .withColumnRenamed("count", "n")
-            .writeStream()
-            .outputMode("complete")
-            .option("checkpointLocation", checkpoint.toString())
-            .trigger(Trigger.ProcessingTime("100 milliseconds"))
-            .toTable(t);
+    StreamingQuery q = countsByDay(t, "complete");
     try {
       q.processAllAvailable();
       assertThat(counts(t)).containsExactly("d0=4", "d1=3", "d2=3");
@@ -297,21 +283,7 @@ abstract class JdbcStreamingContractIT extends JdbcSuite {
             + " BIGINT)");
     String t = table("counts");
     inputFile(0, 0, 10);
-    StreamingQuery q =
-        spark
-            .readStream()
-            .schema("id BIGINT")
-            .option("maxFilesPerTrigger", "1")
-            .json(input.toString())
-            .selectExpr("concat('d', cast(id % 3 as string)) as day")
-            .groupBy("day")
-            .count()
-            .withColumnRenamed("count", "n")
-            .writeStream()
-            .outputMode("update")
-            .option("checkpointLocation", checkpoint.toString())
-            .trigger(Trigger.ProcessingTime("100 milliseconds"))
-            .toTable(t);
+    StreamingQuery q = countsByDay(t, "update");
     try {
       q.processAllAvailable();
       assertThat(counts(t)).containsExactly("d0=4", "d1=3", "d2=3");
@@ -331,19 +303,7 @@ abstract class JdbcStreamingContractIT extends JdbcSuite {
     String t = table("counts");
     spark.sql("CREATE TABLE " + t + " (day STRING, n BIGINT)");
     inputFile(0, 0, 10);
-    StreamingQuery q =
-        spark
-            .readStream()
-            .schema("id BIGINT")
-            .json(input.toString())
-            .selectExpr("concat('d', cast(id % 3 as string)) as day")
-            .groupBy("day")
-            .count()
-            .withColumnRenamed("count", "n")
-            .writeStream()
-            .outputMode("update")
-            .option("checkpointLocation", checkpoint.toString())
-            .toTable(t);
+    StreamingQuery q = countsByDay(t, "update");
     try {
       assertThatThrownBy(() -> q.awaitTermination(120_000))
           .hasStackTraceContaining("[MISSING_OPTION]")
@@ -387,6 +347,24 @@ abstract class JdbcStreamingContractIT extends JdbcSuite {
     }
     assertThat(rows(t)).isEmpty();
     assertNoStagingTablesLeft();
+  }
+
+  /** How many input ids fall on each day d0..d2, as (day, n), written to {@code t}. */
+  StreamingQuery countsByDay(String t, String outputMode) throws Exception {
+    return spark
+        .readStream()
+        .schema("id BIGINT")
+        .option("maxFilesPerTrigger", "1")
+        .json(input.toString())
+        .selectExpr("concat('d', cast(id % 3 as string)) as day")
+        .groupBy("day")
+        .count()
+        .withColumnRenamed("count", "n")
+        .writeStream()
+        .outputMode(outputMode)
+        .option("checkpointLocation", checkpoint.toString())
+        .trigger(Trigger.ProcessingTime("100 milliseconds"))
+        .toTable(t);
   }
 
   List<String> counts(String t) {

@@ -140,9 +140,10 @@ public final class CommitCuttingProxy implements AutoCloseable {
             // the cut.
             cutDone = true;
             if (how == Cut.AFTER_COMMIT) {
+              // Before the COMMIT goes out: a fast server's answer must never reach the client.
+              clientCut = true;
               out.write(buf, 0, n);
               out.flush();
-              clientCut = true;
               client.close(); // the server's answer is read and dropped by the other pump
             } else {
               client.close();

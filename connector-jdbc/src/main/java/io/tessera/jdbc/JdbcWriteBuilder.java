@@ -5,6 +5,7 @@ import io.tessera.common.errors.TesseraErrors;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.options.ParsedOptions;
 import io.tessera.common.write.ModeChoosingWriteBuilder;
+import io.tessera.common.write.StreamingQueries;
 import io.tessera.common.write.WriteMode;
 import io.tessera.jdbc.dialect.JdbcDialect;
 import io.tessera.jdbc.dialect.SqlPredicates;

@@ -81,6 +81,7 @@ public class KafkaCatalog implements StagingTableCatalog {
   private Map<String, String> options;
   private KafkaAdmin admin;
   private boolean allowDropTopic;
+  private Set<String> ledgerTopics;
 
   @Override
   public void initialize(String name, CaseInsensitiveStringMap options) {
@@ -89,6 +90,19 @@ public class KafkaCatalog implements StagingTableCatalog {
     ParsedOptions parsed = KafkaWriteOptions.OPTIONS.parse(options);
     this.admin = new KafkaAdmin(parsed);
     this.allowDropTopic = parsed.get(KafkaWriteOptions.ALLOW_DROP_TOPIC);
+    this.ledgerTopics =
+        new java.util.HashSet<>(
+            List.of(
+                KafkaWriteOptions.LEDGER_TOPIC.defaultValue(),
+                parsed.get(KafkaWriteOptions.LEDGER_TOPIC)));
+  }
+
+  /**
+   * The exactly-once ledger is Tessera's own bookkeeping, not a table: never listed, loaded or
+   * dropped through the catalog.
+   */
+  private boolean isLedger(String topic) {
+    return ledgerTopics.contains(topic);
   }
 
   private static Set<String> topicConfigNames() {
@@ -117,6 +131,7 @@ public class KafkaCatalog implements StagingTableCatalog {
     }
     Set<String> topics = admin.run("Listing the topics", a -> a.listTopics().names().get());
     return topics.stream()
+        .filter(t -> !isLedger(t))
         .sorted()
         .map(t -> Identifier.of(new String[0], t))
         .toArray(Identifier[]::new);
@@ -164,6 +179,9 @@ public class KafkaCatalog implements StagingTableCatalog {
       return Optional.empty();
     }
     String topic = ident.name();
+    if (isLedger(topic)) {
+      return Optional.empty();
+    }
     try {
       return Optional.of(
           admin.call(a -> a.describeTopics(List.of(topic)).allTopicNames().get().get(topic)));

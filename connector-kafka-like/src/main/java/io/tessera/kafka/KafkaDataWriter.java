@@ -4,6 +4,7 @@ import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.common.redact.Redaction;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,8 +34,15 @@ import org.apache.spark.sql.connector.write.DataWriter;
  * success only when every one of its records was acknowledged. Bad values (a partition the topic
  * does not have, a timestamp before 1970, a null header) fail the row before it is sent, naming
  * column and value.
+ *
+ * <p>With delivery=exactly-once ({@code transactionalId} set) the task attempt has its own
+ * transactional producer instead (never pooled: its transaction belongs to this attempt): it begins
+ * a transaction at the first row, and its commit flushes, reports the open transaction to the
+ * driver and closes the producer without ending the transaction. Only the driver commits it, and
+ * only if Spark chose this attempt; an aborted attempt aborts its own transaction.
  */
 final class KafkaDataWriter implements DataWriter<InternalRow> {
+  private static final Duration ABORT_CLOSE_TIMEOUT = Duration.ofSeconds(5);
   private final int partitionId;
   private final String defaultTopic;
   private final KafkaSchema schema;
@@ -45,6 +53,9 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   private final AtomicReference<Exception> failure = new AtomicReference<>();
   private final AtomicLong sendErrors = new AtomicLong();
   private ProducerPool.Lease lease;
+  private final String transactionalId;
+  private KafkaProducer<byte[], byte[]> transactional;
+  private long transactionStartMs;
   private long records;
   private long bytes;
 
@@ -53,8 +64,10 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
       String defaultTopic,
       KafkaSchema schema,
       Map<String, Object> producerConfig,
-      List<String> secrets) {
+      List<String> secrets,
+      String transactionalId) {
     this.partitionId = partitionId;
+    this.transactionalId = transactionalId;
     this.defaultTopic = defaultTopic;
     this.schema = schema;
     this.secrets = secrets;
@@ -63,6 +76,12 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   }
 
   private KafkaProducer<byte[], byte[]> producer() {
+    if (transactionalId != null) {
+      if (transactional == null) {
+        transactional = beginTransaction();
+      }
+      return transactional;
+    }
     if (lease == null) {
       try {
         lease = ProducerPool.acquire(producerConfig);
@@ -71,6 +90,27 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
       }
     }
     return lease.producer();
+  }
+
+  /** A producer of this attempt's own, in a new transaction. */
+  private KafkaProducer<byte[], byte[]> beginTransaction() {
+    Map<String, Object> config = new HashMap<>(producerConfig);
+    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    KafkaProducer<byte[], byte[]> p;
+    try {
+      p = new KafkaProducer<>(config);
+    } catch (KafkaException e) {
+      throw failed("Creating the Kafka producer failed", e);
+    }
+    try {
+      p.initTransactions();
+      p.beginTransaction();
+    } catch (KafkaException e) {
+      p.close(Duration.ZERO);
+      throw failed("Starting Kafka transaction '" + transactionalId + "' failed", e);
+    }
+    transactionStartMs = System.currentTimeMillis();
+    return p;
   }
 
   @Override
@@ -221,17 +261,30 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public KafkaCommitMessage commit() {
-    if (lease != null) {
+    KafkaProducer<byte[], byte[]> p = transactional != null ? transactional : leased();
+    if (p != null) {
       try {
-        lease.producer().flush();
+        p.flush();
       } catch (KafkaException e) {
         failure.compareAndSet(null, e);
         throw failed("Flushing records failed", e);
       }
     }
     checkFailure();
-    return new KafkaCommitMessage(
-        partitionId, records, bytes, lease == null ? 0 : lease.claimRetries());
+    if (transactional == null) {
+      return new KafkaCommitMessage(
+          partitionId, records, bytes, lease == null ? 0 : lease.claimRetries(), null, 0);
+    }
+    OpenTransactions.Handle handle = OpenTransactions.handleOf(transactional, transactionalId);
+    long retries = (long) ProducerPool.retryTotal(transactional);
+    // The driver completes the transaction: close without ending it.
+    OpenTransactions.leaveOpen(transactional);
+    transactional = null;
+    return new KafkaCommitMessage(partitionId, records, bytes, retries, handle, transactionStartMs);
+  }
+
+  private KafkaProducer<byte[], byte[]> leased() {
+    return lease == null ? null : lease.producer();
   }
 
   @Override
@@ -244,10 +297,24 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
     release();
   }
 
-  /** Returns the producer to the pool; one that failed a send of this task is retired. */
+  /**
+   * Returns the pooled producer; one that failed a send of this task is retired. An attempt's own
+   * transactional producer that was not committed aborts its transaction (if that fails, the driver
+   * fences the id, or the brokers abort it after transaction.timeout.ms).
+   */
   private void release() {
     if (lease != null) {
       lease.release(failure.get() != null);
+    }
+    if (transactional != null) {
+      KafkaProducer<byte[], byte[]> p = transactional;
+      transactional = null;
+      try {
+        p.abortTransaction();
+        p.close(ABORT_CLOSE_TIMEOUT);
+      } catch (KafkaException | IllegalStateException e) {
+        p.close(Duration.ZERO);
+      }
     }
   }
 
@@ -284,7 +351,7 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
         Redaction.redactThrowable(e, secrets));
   }
 
-  private static String advice(Exception e) {
+  private String advice(Exception e) {
     if (e instanceof RecordTooLargeException) {
       return "the record is larger than kafka.max.request.size or the topic's max.message.bytes:"
           + " make the value smaller or raise both";
@@ -292,6 +359,22 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
     if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
       return "check that the brokers are reachable and the topic exists, or raise"
           + " kafka.max.block.ms / kafka.delivery.timeout.ms";
+    }
+    if (e instanceof org.apache.kafka.common.errors.TransactionalIdAuthorizationException) {
+      return "the Kafka user may not use this transactional id: grant WRITE and DESCRIBE on"
+          + " transactional ids with the prefix of option 'transactionalIdPrefix' (a PREFIXED"
+          + " ACL)";
+    }
+    if (e instanceof org.apache.kafka.common.errors.UnsupportedVersionException) {
+      return "these brokers do not support transactions: delivery=exactly-once needs Kafka"
+          + " 3.0 or later; use delivery=at-least-once";
+    }
+    if (transactionalId != null
+        && e instanceof org.apache.kafka.common.errors.TimeoutException
+        && transactional == null) {
+      return "no transaction coordinator answered: the brokers' transaction state log may lack"
+          + " replicas (transaction.state.log.replication.factor and min.isr must not exceed the"
+          + " live brokers), or raise kafka.max.block.ms";
     }
     if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
       return "check the kafka.security.* / kafka.sasl.* settings and the topic's ACLs";

@@ -17,6 +17,7 @@ public class KafkaWrite implements Write {
   private final KafkaSchema schema;
   private final ParsedOptions options;
   private final Map<String, Object> producerConfig;
+  private final String queryId;
   private final AtomicLong commitMillis = new AtomicLong(-1);
   private final AtomicLong retries = new AtomicLong();
 
@@ -25,12 +26,27 @@ public class KafkaWrite implements Write {
       String topic,
       KafkaSchema schema,
       ParsedOptions options,
-      Map<String, Object> producerConfig) {
+      Map<String, Object> producerConfig,
+      String queryId) {
     this.tableName = tableName;
     this.topic = topic;
     this.schema = schema;
     this.options = options;
     this.producerConfig = producerConfig;
+    this.queryId = queryId;
+  }
+
+  boolean exactlyOnce() {
+    return options.get(KafkaWriteOptions.DELIVERY) == KafkaWriteOptions.Delivery.EXACTLY_ONCE;
+  }
+
+  ExactlyOnceCommitter committer() {
+    return new ExactlyOnceCommitter(
+        tableName,
+        options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX),
+        options.get(KafkaWriteOptions.LEDGER_TOPIC),
+        producerConfig,
+        options.secretValues());
   }
 
   /** Shown in EXPLAIN and the Spark UI; secrets (e.g. kafka.sasl.jaas.config) are redacted. */
@@ -40,23 +56,49 @@ public class KafkaWrite implements Write {
         + tableName
         + ", topic="
         + (topic == null ? "(per row)" : topic)
-        + ", delivery=at-least-once, options="
+        + (exactlyOnce() ? ", delivery=exactly-once" : ", delivery=at-least-once")
+        + ", options="
         + options.describe()
         + "]";
   }
 
   KafkaWriterFactory factory() {
-    return new KafkaWriterFactory(topic, schema, producerConfig, options.secretValues());
+    return new KafkaWriterFactory(topic, schema, producerConfig, options.secretValues(), null);
   }
 
   @Override
   public BatchWrite toBatch() {
-    return new KafkaBatchWrite(tableName, factory(), commitMillis, retries);
+    if (!exactlyOnce()) {
+      return new KafkaBatchWrite(tableName, factory(), commitMillis, retries, null, null);
+    }
+    // Before any task runs: finish or abort what an earlier write under the prefix left open.
+    ExactlyOnceCommitter committer = committer();
+    committer.recover();
+    String token = ExactlyOnceCommitter.newToken();
+    return new KafkaBatchWrite(
+        tableName,
+        factory().withTransactionalIdBase(committer.idBase(token)),
+        commitMillis,
+        retries,
+        committer,
+        token);
   }
 
   @Override
   public StreamingWrite toStreaming() {
-    return new KafkaStreamingWrite(tableName, factory());
+    if (!exactlyOnce()) {
+      return new KafkaStreamingWrite(tableName, factory(), null, null, null);
+    }
+    ExactlyOnceStreams.Stream stream =
+        ExactlyOnceStreams.prepare(
+            options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX), queryId, this::committer);
+    String token = ExactlyOnceCommitter.newToken();
+    return new KafkaStreamingWrite(
+        tableName,
+        factory().withTransactionalIdBase(stream.committer().idBase(token)),
+        stream,
+        token,
+        queryId);
   }
 
   @Override

@@ -57,12 +57,17 @@ public class KafkaWriteBuilder implements SupportsTruncate, SupportsStreamingUpd
           "a Kafka topic cannot be emptied atomically; use append, or set option"
               + " 'allowTruncateAsNoop'='true' to write the rows as a plain append");
     }
-    if (options.get(KafkaWriteOptions.DELIVERY) != KafkaWriteOptions.Delivery.AT_LEAST_ONCE) {
-      throw TesseraErrors.unsupportedWriteMode(
-          "tessera-kafka",
-          "delivery=exactly-once",
-          "transactional exactly-once delivery is not available yet; use the default"
-              + " delivery=at-least-once");
+    boolean exactlyOnce =
+        options.get(KafkaWriteOptions.DELIVERY) == KafkaWriteOptions.Delivery.EXACTLY_ONCE;
+    if (exactlyOnce) {
+      checkTransactionalIdPrefix(options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX));
+      OpenTransactions.checkSupported();
+    } else if (options.isSet(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX)) {
+      throw TesseraErrors.invalidOptionValue(
+          KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX.name(),
+          "'" + options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX) + "'",
+          "set together with delivery=exactly-once (it names that mode's transactions); remove"
+              + " it, or add option 'delivery'='exactly-once'");
     }
     KafkaSchema schema = KafkaSchema.of(info.schema());
     String topic;
@@ -110,6 +115,31 @@ public class KafkaWriteBuilder implements SupportsTruncate, SupportsStreamingUpd
     if (!table.isCatalogTable() && topic != null && table.firstUseOfTopic(topic)) {
       new KafkaAdmin(options).requireTopic(topic, producerConfig);
     }
-    return new KafkaWrite(table.name(), topic, schema, options, producerConfig);
+    return new KafkaWrite(table.name(), topic, schema, options, producerConfig, info.queryId());
+  }
+
+  /**
+   * The prefix names every transaction of the sink; a later write under it completes or aborts what
+   * an earlier one left open, so it is required, and made of characters that cannot be confused
+   * with the '.' Tessera puts between the parts of a transactional id.
+   */
+  static void checkTransactionalIdPrefix(String prefix) {
+    String option = KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX.name();
+    if (prefix == null || prefix.isBlank()) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.MISSING_OPTION,
+          "delivery=exactly-once needs option '"
+              + option
+              + "': a name unique to this sink (e.g. the job or query name), which starts every"
+              + " Kafka transactional id the write uses. A later run with the same prefix"
+              + " completes or aborts what a crashed run left open; two sinks sharing one would"
+              + " abort each other's transactions");
+    }
+    if (!prefix.matches("[A-Za-z0-9_-]{1,100}")) {
+      throw TesseraErrors.invalidOptionValue(
+          option,
+          "'" + prefix + "'",
+          "1 to 100 letters, digits, '-' or '_' (e.g. 'orders-to-kafka')");
+    }
   }
 }

@@ -37,8 +37,26 @@ public final class KafkaWriteOptions {
           "delivery",
           Delivery.class,
           Delivery.AT_LEAST_ONCE,
-          "at-least-once: idempotent producer, every task flushes and checks every send;"
-              + " exactly-once is not available yet");
+          "at-least-once: idempotent producer, every task flushes and checks every send (a"
+              + " retried task may send records twice); exactly-once: each task attempt sends in"
+              + " its own Kafka transaction and the driver commits those of the attempts Spark"
+              + " chose (needs transactionalIdPrefix; consumers read with"
+              + " isolation.level=read_committed)");
+  public static final OptionSpec<String> TRANSACTIONAL_ID_PREFIX =
+      OptionSpec.string(
+          "transactionalIdPrefix",
+          null,
+          "delivery=exactly-once only, and required there: the start of every transactional id"
+              + " the write uses (letters, digits, '-', '_'). Unique per sink: a later write or a"
+              + " restarted query with the same prefix completes or aborts what an earlier one"
+              + " left open");
+  public static final OptionSpec<String> LEDGER_TOPIC =
+      OptionSpec.string(
+          "ledgerTopic",
+          "_tessera_kafka_ledger",
+          "delivery=exactly-once only: the compacted topic where the driver records which"
+              + " transactions it is about to commit (created on first use; never listed as a"
+              + " table)");
   public static final OptionSpec<Boolean> ALLOW_TRUNCATE_AS_NOOP =
       OptionSpec.bool(
           "allowTruncateAsNoop",
@@ -54,7 +72,14 @@ public final class KafkaWriteOptions {
 
   public static final OptionSet OPTIONS =
       OptionSet.builder("tessera-kafka")
-          .add(BOOTSTRAP_SERVERS, TOPIC, DELIVERY, ALLOW_TRUNCATE_AS_NOOP, ALLOW_DROP_TOPIC)
+          .add(
+              BOOTSTRAP_SERVERS,
+              TOPIC,
+              DELIVERY,
+              TRANSACTIONAL_ID_PREFIX,
+              LEDGER_TOPIC,
+              ALLOW_TRUNCATE_AS_NOOP,
+              ALLOW_DROP_TOPIC)
           .passThroughPrefix(
               PRODUCER_PREFIX,
               "a Kafka producer (or, for the catalog, admin) setting under its exact name, e.g."
@@ -76,6 +101,13 @@ public final class KafkaWriteOptions {
           ProducerConfig.BATCH_SIZE_CONFIG, "262144",
           ProducerConfig.BUFFER_MEMORY_CONFIG, "67108864",
           ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+
+  /**
+   * With delivery=exactly-once, a task's transaction stays open until the driver commits it, so the
+   * whole job (or micro-batch) must fit in {@code transaction.timeout.ms}: 15 minutes, the brokers'
+   * default {@code transaction.max.timeout.ms}, instead of the producer's 1 minute.
+   */
+  static final String EXACTLY_ONCE_TRANSACTION_TIMEOUT_MS = "900000";
 
   /**
    * The producer configuration: Tessera defaults, then the user's {@code kafka.*} settings, checked

@@ -155,6 +155,19 @@ final class ProducerPool {
     }
   }
 
+  /** The records {@code producer} retried since it was created. */
+  static double retryTotal(KafkaProducer<byte[], byte[]> producer) {
+    double total = 0;
+    for (Map.Entry<MetricName, ? extends Metric> m : producer.metrics().entrySet()) {
+      if (m.getKey().name().equals("record-retry-total")
+          && m.getKey().group().equals("producer-metrics")) {
+        Object v = m.getValue().metricValue();
+        total = v instanceof Number n ? n.doubleValue() : 0;
+      }
+    }
+    return total;
+  }
+
   /** One task's use of a pooled producer; return it exactly once with {@link #release}. */
   static final class Lease {
     private final String key;
@@ -175,14 +188,7 @@ final class ProducerPool {
      * task only, so the sum over tasks is the producer's total.
      */
     long claimRetries() {
-      double total = 0;
-      for (Map.Entry<MetricName, ? extends Metric> m : entry.producer.metrics().entrySet()) {
-        if (m.getKey().name().equals("record-retry-total")
-            && m.getKey().group().equals("producer-metrics")) {
-          Object v = m.getValue().metricValue();
-          total = v instanceof Number n ? n.doubleValue() : 0;
-        }
-      }
+      double total = retryTotal(entry.producer);
       synchronized (ProducerPool.class) {
         double claimed = Math.max(0, total - entry.retriesAttributed);
         entry.retriesAttributed = Math.max(entry.retriesAttributed, total);

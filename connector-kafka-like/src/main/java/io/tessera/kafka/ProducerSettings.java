@@ -47,6 +47,11 @@ final class ProducerSettings {
     List<String> secrets = options.secretValues();
     user.forEach((k, v) -> check(k, v, secrets));
     Map<String, Object> config = new LinkedHashMap<>(KafkaWriteOptions.PRODUCER_DEFAULTS);
+    if (options.get(KafkaWriteOptions.DELIVERY) == KafkaWriteOptions.Delivery.EXACTLY_ONCE) {
+      config.put(
+          ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+          KafkaWriteOptions.EXACTLY_ONCE_TRANSACTION_TIMEOUT_MS);
+    }
     config.putAll(user);
     if (!config.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
       String servers = options.get(KafkaWriteOptions.BOOTSTRAP_SERVERS);
@@ -101,8 +106,9 @@ final class ProducerSettings {
           throw refused(
               key,
               shown,
-              "every task would share this transactional.id and fence the others; Tessera writes"
-                  + " at-least-once without transactions (exactly-once delivery is planned)");
+              "every task would share this transactional.id and fence the others; for"
+                  + " transactions use delivery=exactly-once with option transactionalIdPrefix,"
+                  + " which gives every task attempt its own id");
       case ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
           ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG ->
           throw refused(

@@ -287,7 +287,24 @@ class KafkaWriteIT {
         .hasMessageContaining("[UNKNOWN_OPTION] Unknown option 'lingerMs'");
     assertThatThrownBy(
             () -> save(rows("'v' as value"), Map.of("topic", topic, "delivery", "exactly-once")))
-        .hasMessageContaining("exactly-once delivery is not available yet");
+        .hasMessageContaining(
+            "[MISSING_OPTION] delivery=exactly-once needs option" + " 'transactionalIdPrefix'");
+    assertThatThrownBy(
+            () ->
+                save(
+                    rows("'v' as value"),
+                    Map.of(
+                        "topic",
+                        topic,
+                        "delivery",
+                        "exactly-once",
+                        "transactionalIdPrefix",
+                        "a.b")))
+        .hasMessageContaining("Option 'transactionalIdPrefix' has value 'a.b'")
+        .hasMessageContaining("letters, digits, '-' or '_'");
+    assertThatThrownBy(
+            () -> save(rows("'v' as value"), Map.of("topic", topic, "transactionalIdPrefix", "ab")))
+        .hasMessageContaining("set together with delivery=exactly-once");
     assertThat(broker.readAll(topic, "read_uncommitted")).isEmpty();
   }
 

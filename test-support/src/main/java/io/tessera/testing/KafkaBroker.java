@@ -227,8 +227,13 @@ public final class KafkaBroker {
    * keys are decimal numbers; ordered by key.
    */
   public java.util.SortedMap<Long, Long> countsPerNumericKey(String topic) {
+    return countsPerNumericKey(topic, "read_uncommitted");
+  }
+
+  /** {@link #countsPerNumericKey(String)} as a consumer with {@code isolationLevel} sees it. */
+  public java.util.SortedMap<Long, Long> countsPerNumericKey(String topic, String isolationLevel) {
     java.util.SortedMap<Long, Long> perKey = new java.util.TreeMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : readAll(topic, "read_uncommitted")) {
+    for (ConsumerRecord<byte[], byte[]> r : readAll(topic, isolationLevel)) {
       perKey.merge(
           Long.parseLong(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8)),
           1L,

@@ -53,7 +53,8 @@ class FaultMatrixIT {
     JDBC_UPSERT_POSTGRESQL("JDBC upsert, PostgreSQL", true),
     JDBC_UPSERT_MARIADB("JDBC upsert, MariaDB", true),
     FILE("file table (Parquet)", true),
-    KAFKA("Kafka (at-least-once)", false);
+    KAFKA("Kafka (at-least-once)", false),
+    KAFKA_EXACTLY_ONCE("Kafka (exactly-once)", true);
 
     final String label;
     final boolean exactlyOnce;
@@ -276,7 +277,13 @@ class FaultMatrixIT {
   @ParameterizedTest
   @EnumSource(
       value = Sink.class,
-      names = {"JDBC_ATOMIC_H2", "JDBC_ATOMIC_POSTGRESQL", "JDBC_ATOMIC_MARIADB", "FILE"})
+      names = {
+        "JDBC_ATOMIC_H2",
+        "JDBC_ATOMIC_POSTGRESQL",
+        "JDBC_ATOMIC_MARIADB",
+        "FILE",
+        "KAFKA_EXACTLY_ONCE"
+      })
   void driverCommitFails(Sink sink) throws Exception {
     Target t = Target.of(sink, "commit");
     // Ten rows already there; for JDBC the table has a primary key and holds id 5 already, and
@@ -289,6 +296,26 @@ class FaultMatrixIT {
         .as("the job fails in the driver's commit")
         .hasStackTraceContaining(expectedError);
     assertThat(t.counts()).as("the target as it was").isEqualTo(before);
+    if (sink == Sink.KAFKA_EXACTLY_ONCE) {
+      // The driver failed after recording its decision: the next write under the prefix first
+      // commits the recorded transactions, then its own.
+      t.write(rows(ROWS + 20, ROWS + 30));
+      Counts after = t.counts();
+      assertThat(after.count).as("records").isEqualTo(before.count + ROWS + 10);
+      // Keys: the 9 of 20,001..20,009, 0..19,999 and the 10 of the last write; key 5 was in the
+      // first write and again in the failed one, so it is there twice, as written.
+      assertThat(after.distinct).as("distinct keys").isEqualTo(ROWS + 19);
+      assertThat(after.max).isEqualTo(ROWS + 29);
+      assertThat(t.staged()).as("open transactions").isEmpty();
+      record(
+          sink,
+          Fault.DRIVER_COMMIT_FAILS,
+          "job fails after recording its commit, nothing visible; the next write completes it:"
+              + " exact, "
+              + fmt(after.count)
+              + " records");
+      return;
+    }
     assertThat(t.staged()).as("left staged").isEmpty();
     record(
         sink,
@@ -420,7 +447,8 @@ class FaultMatrixIT {
         case JDBC_UPSERT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "upsert", cell);
         case JDBC_UPSERT_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "upsert", cell);
         case FILE -> new FileTarget(cell);
-        case KAFKA -> new KafkaTarget(cell);
+        case KAFKA -> new KafkaTarget(cell, false);
+        case KAFKA_EXACTLY_ONCE -> new KafkaTarget(cell, true);
       };
     }
   }
@@ -645,9 +673,24 @@ class FaultMatrixIT {
   static final class KafkaTarget extends Target {
     final KafkaBroker broker = KafkaBroker.shared();
     final String topic;
+    final boolean exactlyOnce;
+    final String prefix;
 
-    KafkaTarget(String cell) {
+    KafkaTarget(String cell, boolean exactlyOnce) {
       this.topic = broker.newTopic("fm_" + cell, PARTITIONS);
+      this.exactlyOnce = exactlyOnce;
+      this.prefix = Names.unique("fm-" + cell);
+    }
+
+    private java.util.Map<String, String> options() {
+      java.util.Map<String, String> o = new java.util.HashMap<>();
+      o.put("kafka.bootstrap.servers", broker.bootstrapServers());
+      o.put("topic", topic);
+      if (exactlyOnce) {
+        o.put("delivery", "exactly-once");
+        o.put("transactionalIdPrefix", prefix);
+      }
+      return o;
     }
 
     @Override
@@ -655,10 +698,15 @@ class FaultMatrixIT {
       rows.selectExpr("CAST(id AS STRING) AS key", "name AS value")
           .write()
           .format("tessera-kafka")
-          .option("kafka.bootstrap.servers", broker.bootstrapServers())
-          .option("topic", topic)
+          .options(options())
           .mode("append")
           .save();
+    }
+
+    @Override
+    String armCommitFailure() {
+      io.tessera.kafka.KafkaTestHooks.failDriverAfterCommits(0);
+      return "injected: the driver stops after committing 0 transactions";
     }
 
     @Override
@@ -667,8 +715,7 @@ class FaultMatrixIT {
           .selectExpr("CAST(id AS STRING) AS key", "name AS value")
           .writeStream()
           .format("tessera-kafka")
-          .option("kafka.bootstrap.servers", broker.bootstrapServers())
-          .option("topic", topic)
+          .options(options())
           .option("checkpointLocation", checkpoint.toString())
           .trigger(Trigger.ProcessingTime("1 second"))
           .start();
@@ -676,7 +723,8 @@ class FaultMatrixIT {
 
     @Override
     Counts counts() {
-      Map<Long, Long> perKey = broker.countsPerNumericKey(topic);
+      Map<Long, Long> perKey =
+          broker.countsPerNumericKey(topic, exactlyOnce ? "read_committed" : "read_uncommitted");
       long count = perKey.values().stream().mapToLong(Long::longValue).sum();
       List<Long> keys = new ArrayList<>(perKey.keySet());
       return new Counts(
@@ -686,9 +734,23 @@ class FaultMatrixIT {
           keys.isEmpty() ? -1 : keys.get(keys.size() - 1));
     }
 
+    /** At-least-once stages nothing; exactly-once: the transactions still open under its prefix. */
     @Override
-    List<String> staged() {
-      return List.of(); // Kafka stages nothing: records go straight to the topic.
+    List<String> staged() throws Exception {
+      if (!exactlyOnce) {
+        return List.of();
+      }
+      return broker
+          .admin()
+          .listTransactions(
+              new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                  .filterStates(List.of(org.apache.kafka.clients.admin.TransactionState.ONGOING)))
+          .all()
+          .get()
+          .stream()
+          .map(org.apache.kafka.clients.admin.TransactionListing::transactionalId)
+          .filter(id -> id.startsWith(prefix + "."))
+          .toList();
     }
   }
 }

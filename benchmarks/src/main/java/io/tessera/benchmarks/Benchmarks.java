@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
  * chosen with {@code
- * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,files,scaling,staging,filescale,memory}
+ * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,scaling,staging,filescale,memory}
  * (default: jdbc,mariadb,kafka,files,scaling), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
@@ -68,6 +68,11 @@ public final class Benchmarks {
       if (workloads.contains("kafka")) {
         long records = Long.getLong("bench.kafka.records", 1_000_000L);
         charted.add(KafkaBenchmark.run(spark, records, rounds));
+      }
+      if (workloads.contains("kafkaeos")) {
+        long records = Long.getLong("bench.kafka.records", 1_000_000L);
+        charted.add(KafkaExactlyOnceBenchmark.run(spark, records, rounds, 2));
+        charted.add(KafkaExactlyOnceBenchmark.run(spark, records, rounds, 8));
       }
       if (workloads.contains("files")) {
         long rows = Long.getLong("bench.files.rows", 10_000_000L);

@@ -154,6 +154,16 @@ final class KafkaBenchmark {
   }
 
   private static Contender contender(String name, KafkaBroker broker, Body body) {
+    return contender(name, broker, 4, "read_uncommitted", body);
+  }
+
+  /**
+   * A contender writing a fresh topic of {@code partitions} partitions per run, verified by what a
+   * consumer with {@code isolation} can read: for read_uncommitted the end offsets; for
+   * read_committed every record is read (a transaction's marker takes an offset too).
+   */
+  static Contender contender(
+      String name, KafkaBroker broker, int partitions, String isolation, Body body) {
     return new Contender() {
       private String topic;
 
@@ -165,7 +175,7 @@ final class KafkaBenchmark {
       @Override
       public void reset() {
         topic = "bench-" + RUN.incrementAndGet() + "-" + System.nanoTime();
-        broker.createTopic(topic, 4);
+        broker.createTopic(topic, partitions);
       }
 
       @Override
@@ -175,9 +185,16 @@ final class KafkaBenchmark {
 
       @Override
       public long count() {
-        try (KafkaConsumer<byte[], byte[]> c = broker.consumer("read_uncommitted")) {
+        if (isolation.equals("read_committed")) {
+          try {
+            return broker.readAll(topic, isolation).size();
+          } finally {
+            broker.admin().deleteTopics(List.of(topic));
+          }
+        }
+        try (KafkaConsumer<byte[], byte[]> c = broker.consumer(isolation)) {
           List<TopicPartition> parts = new ArrayList<>();
-          IntStream.range(0, 4).forEach(p -> parts.add(new TopicPartition(topic, p)));
+          IntStream.range(0, partitions).forEach(p -> parts.add(new TopicPartition(topic, p)));
           Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(30));
           return end.values().stream().mapToLong(Long::longValue).sum();
         } finally {

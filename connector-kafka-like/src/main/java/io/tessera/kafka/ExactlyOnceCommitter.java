@@ -69,6 +69,8 @@ final class ExactlyOnceCommitter {
   private final List<String> secrets;
 
   /** Writes whose decision is in the ledger: from then on only completing them is allowed. */
+  private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(5);
+
   private final Set<String> decided = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Test hook: the driver "dies" after committing this many transactions (-1: off). */
@@ -111,7 +113,9 @@ final class ExactlyOnceCommitter {
    */
   Optional<TransactionLedger.Entry> recover() {
     OpenTransactions.checkSupported();
-    try (Admin admin = TransactionLedger.admin(producerConfig)) {
+    long start = System.nanoTime();
+    Admin admin = ledger.admin();
+    try {
       ledger.ensureTopic(admin);
       Optional<TransactionLedger.Entry> last = ledger.read(prefix);
       if (last.isPresent() && last.get().state() == TransactionLedger.Entry.State.COMMITTING) {
@@ -134,12 +138,30 @@ final class ExactlyOnceCommitter {
               prefix,
               lost);
         }
-        pending = pending.done();
+        if (lost.size() == pending.transactions().size()) {
+          // Nothing of that write became visible: record it as not committed, so that a replay
+          // of its streaming epoch is written again instead of skipped.
+          pending =
+              new TransactionLedger.Entry(
+                  TransactionLedger.Entry.State.DONE,
+                  pending.writeToken(),
+                  pending.queryId(),
+                  pending.epoch() >= 0 ? pending.epoch() - 1 : -1,
+                  List.of());
+        } else {
+          pending = pending.done();
+        }
         ledger.write(prefix, pending);
         last = Optional.of(pending);
       }
       abortOpen(admin, prefix + ".", Set.of());
+      LOG.info(
+          "tessera-kafka: ledger of '{}' read and open transactions checked in {} ms",
+          prefix,
+          (System.nanoTime() - start) / 1_000_000L);
       return last;
+    } finally {
+      admin.close(CLOSE_TIMEOUT);
     }
   }
 
@@ -147,15 +169,27 @@ final class ExactlyOnceCommitter {
    * Commits the chosen attempts' transactions of write {@code token} (all or, should the driver die
    * midway, the rest by the next write), then aborts every other attempt's.
    */
-  void commit(String token, List<OpenTransactions.Handle> chosen, String queryId, long epoch) {
-    try (Admin admin = TransactionLedger.admin(producerConfig)) {
+  void commit(
+      String token,
+      List<OpenTransactions.Handle> chosen,
+      String queryId,
+      long epoch,
+      boolean wholePrefix) {
+    long start = System.nanoTime();
+    long[] phases = new long[4];
+    Admin admin = ledger.admin();
+    try {
       if (!chosen.isEmpty()) {
         requireOpen(admin, chosen);
+        phases[0] = System.nanoTime();
         TransactionLedger.Entry intent =
             new TransactionLedger.Entry(
                 TransactionLedger.Entry.State.COMMITTING, token, queryId, epoch, chosen);
-        ledger.write(prefix, intent);
+        // Before the write: should it fail ambiguously (recorded, but no answer), Spark's abort
+        // must not abort transactions the ledger may name.
         decided.add(token);
+        ledger.write(prefix, intent);
+        phases[1] = System.nanoTime();
         List<String> lost;
         try {
           lost = commitAll(chosen);
@@ -183,17 +217,49 @@ final class ExactlyOnceCommitter {
                   + lost
                   + "); the others are committed. Raise kafka.transaction.timeout.ms");
         }
+        phases[2] = System.nanoTime();
         ledger.write(prefix, intent.done());
+        phases[3] = System.nanoTime();
       } else if (queryId != null) {
         ledger.write(
             prefix,
             new TransactionLedger.Entry(
                 TransactionLedger.Entry.State.DONE, token, queryId, epoch, List.of()));
       }
+      decided.remove(token);
+      long cleanup = System.nanoTime();
+      // The write is committed: cleaning up after other attempts must not fail it. A streaming
+      // query owns its prefix, so it also ends stragglers of its earlier micro-batches.
       Set<String> keep = new HashSet<>();
       chosen.forEach(h -> keep.add(h.transactionalId()));
-      abortOpen(admin, idBase(token) + ".", keep);
+      try {
+        abortOpen(admin, wholePrefix ? prefix + "." : idBase(token) + ".", keep);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "tessera-kafka: the write to {} is committed, but aborting the open transactions of"
+                + " other attempts failed ({}); the brokers abort them after"
+                + " kafka.transaction.timeout.ms",
+            tableName,
+            e.getMessage());
+      }
+      LOG.info(
+          "tessera-kafka: {} transactions committed to {} in {} ms (check {} ms, record {} ms,"
+              + " commit {} ms, done {} ms, clean-up {} ms)",
+          chosen.size(),
+          tableName,
+          ms(start, System.nanoTime()),
+          chosen.isEmpty() ? 0 : ms(start, phases[0]),
+          chosen.isEmpty() ? 0 : ms(phases[0], phases[1]),
+          chosen.isEmpty() ? 0 : ms(phases[1], phases[2]),
+          chosen.isEmpty() ? 0 : ms(phases[2], phases[3]),
+          ms(cleanup, System.nanoTime()));
+    } finally {
+      admin.close(CLOSE_TIMEOUT);
     }
+  }
+
+  private static long ms(long from, long to) {
+    return (to - from) / 1_000_000L;
   }
 
   /** Aborts every transaction of write {@code token}: those reported and any still open. */
@@ -211,8 +277,11 @@ final class ExactlyOnceCommitter {
     }
     List<String> ids = reported.stream().map(OpenTransactions.Handle::transactionalId).toList();
     endAll(ids, id -> OpenTransactions.abort(producerConfig, id), "Aborting");
-    try (Admin admin = TransactionLedger.admin(producerConfig)) {
+    Admin admin = ledger.admin();
+    try {
       abortOpen(admin, idBase(token) + ".", Set.of());
+    } finally {
+      admin.close(CLOSE_TIMEOUT);
     }
   }
 
@@ -233,6 +302,7 @@ final class ExactlyOnceCommitter {
       throw failed("Describing the write's transactions", e);
     }
     List<String> closed = new ArrayList<>();
+    long now = System.currentTimeMillis();
     for (OpenTransactions.Handle h : chosen) {
       TransactionDescription d = states.get(h.transactionalId());
       if (d == null
@@ -240,6 +310,13 @@ final class ExactlyOnceCommitter {
           || d.producerId() != h.producerId()
           || d.producerEpoch() != h.epoch()) {
         closed.add(h.transactionalId() + (d == null ? "" : " (" + d.state() + ")"));
+      } else if (d.transactionStartTimeMs().isPresent()) {
+        // Committing one by one must not race the brokers' timeout: some would commit, others
+        // be aborted. Too close to it, commit none.
+        long left = d.transactionStartTimeMs().getAsLong() + d.transactionTimeoutMs() - now;
+        if (left < Math.max(5_000L, d.transactionTimeoutMs() / 10)) {
+          closed.add(h.transactionalId() + " (" + Math.max(0, left) + " ms before its timeout)");
+        }
       }
     }
     if (!closed.isEmpty()) {
@@ -257,7 +334,8 @@ final class ExactlyOnceCommitter {
               + " ms; raise it, and the brokers' transaction.max.timeout.ms if needed), or"
               + " another write with transactionalIdPrefix '"
               + prefix
-              + "' started meanwhile (each sink needs its own prefix)");
+              + "' started meanwhile (each sink needs its own prefix). The transactions are"
+              + " aborted");
     }
   }
 
@@ -356,7 +434,8 @@ final class ExactlyOnceCommitter {
         what
             + " failed: "
             + Redaction.redactText(String.valueOf(cause), secrets)
-            + "; the Kafka user needs DESCRIBE and WRITE on transactional ids with prefix '"
+            + "; check that the brokers are reachable and that the Kafka user has DESCRIBE and"
+            + " WRITE on transactional ids with prefix '"
             + prefix
             + "'",
         Redaction.redactThrowable(cause, secrets));

@@ -3,7 +3,6 @@ package io.tessera.kafka;
 import io.tessera.common.errors.TesseraError;
 import io.tessera.common.errors.TesseraException;
 import io.tessera.common.write.StreamingQueries;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,7 +18,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ExactlyOnceStreams {
   private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceStreams.class);
-  private static final Map<String, Stream> STREAMS = new HashMap<>();
+
+  /** Keyed by brokers, ledger topic and prefix. */
+  private static final Map<String, Stream> STREAMS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final Map<String, Object> LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
 
   private ExactlyOnceStreams() {}
 
@@ -55,10 +58,13 @@ final class ExactlyOnceStreams {
    * The sink's state for this run of query {@code queryId}; at the first micro-batch of a run,
    * completes and aborts what the ledger and the brokers hold from before.
    */
-  static Stream prepare(String prefix, String queryId, Supplier<ExactlyOnceCommitter> committer) {
+  static Stream prepare(
+      String sink, String prefix, String queryId, Supplier<ExactlyOnceCommitter> committer) {
     UUID runId = StreamingQueries.runId(queryId);
-    synchronized (STREAMS) {
-      Stream known = STREAMS.get(prefix);
+    String key = sink + "|" + prefix;
+    // Recovery talks to the brokers: other sinks' micro-batches do not wait for it.
+    synchronized (LOCKS.computeIfAbsent(key, k -> new Object())) {
+      Stream known = STREAMS.get(key);
       if (known != null && runId != null && runId.equals(known.runId)) {
         return known;
       }
@@ -90,7 +96,7 @@ final class ExactlyOnceStreams {
             c.transactionTimeoutMs());
       }
       Stream stream = new Stream(queryId, runId, c, lastEpoch);
-      STREAMS.put(prefix, stream);
+      STREAMS.put(key, stream);
       return stream;
     }
   }

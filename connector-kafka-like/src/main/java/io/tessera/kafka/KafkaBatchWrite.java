@@ -56,7 +56,7 @@ final class KafkaBatchWrite implements BatchWrite {
     long start = System.nanoTime();
     if (committer != null) {
       warnNearTimeout(messages, committer.transactionTimeoutMs(), tableName);
-      committer.commit(token, transactions(messages), null, -1);
+      committer.commit(token, transactions(messages), null, -1, false);
       LOG.info(
           "tessera-kafka: {} records committed to {} (delivery=exactly-once)",
           records(messages),

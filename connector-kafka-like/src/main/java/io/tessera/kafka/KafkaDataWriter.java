@@ -352,18 +352,14 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
   }
 
   private String advice(Exception e) {
-    if (e instanceof RecordTooLargeException) {
-      return "the record is larger than kafka.max.request.size or the topic's max.message.bytes:"
-          + " make the value smaller or raise both";
-    }
-    if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
-      return "check that the brokers are reachable and the topic exists, or raise"
-          + " kafka.max.block.ms / kafka.delivery.timeout.ms";
-    }
     if (e instanceof org.apache.kafka.common.errors.TransactionalIdAuthorizationException) {
       return "the Kafka user may not use this transactional id: grant WRITE and DESCRIBE on"
           + " transactional ids with the prefix of option 'transactionalIdPrefix' (a PREFIXED"
           + " ACL)";
+    }
+    if (e instanceof org.apache.kafka.common.errors.InvalidTxnTimeoutException) {
+      return "kafka.transaction.timeout.ms is above the brokers' transaction.max.timeout.ms:"
+          + " lower the setting, or raise the brokers' limit";
     }
     if (e instanceof org.apache.kafka.common.errors.UnsupportedVersionException) {
       return "these brokers do not support transactions: delivery=exactly-once needs Kafka"
@@ -375,6 +371,14 @@ final class KafkaDataWriter implements DataWriter<InternalRow> {
       return "no transaction coordinator answered: the brokers' transaction state log may lack"
           + " replicas (transaction.state.log.replication.factor and min.isr must not exceed the"
           + " live brokers), or raise kafka.max.block.ms";
+    }
+    if (e instanceof RecordTooLargeException) {
+      return "the record is larger than kafka.max.request.size or the topic's max.message.bytes:"
+          + " make the value smaller or raise both";
+    }
+    if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return "check that the brokers are reachable and the topic exists, or raise"
+          + " kafka.max.block.ms / kafka.delivery.timeout.ms";
     }
     if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
       return "check the kafka.security.* / kafka.sasl.* settings and the topic's ACLs";

@@ -100,7 +100,7 @@ final class KafkaStreamingWrite implements StreamingWrite {
         return;
       }
       KafkaBatchWrite.warnNearTimeout(messages, committer.transactionTimeoutMs(), tableName);
-      committer.commit(token, transactions, queryId, epochId);
+      committer.commit(token, transactions, queryId, epochId, true);
       stream.committed(epochId);
     }
     if (failAfterEpochForTests == epochId) {

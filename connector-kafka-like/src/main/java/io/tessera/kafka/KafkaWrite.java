@@ -91,7 +91,13 @@ public class KafkaWrite implements Write {
     }
     ExactlyOnceStreams.Stream stream =
         ExactlyOnceStreams.prepare(
-            options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX), queryId, this::committer);
+            producerConfig.get(
+                    org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)
+                + "|"
+                + options.get(KafkaWriteOptions.LEDGER_TOPIC),
+            options.get(KafkaWriteOptions.TRANSACTIONAL_ID_PREFIX),
+            queryId,
+            this::committer);
     String token = ExactlyOnceCommitter.newToken();
     return new KafkaStreamingWrite(
         tableName,

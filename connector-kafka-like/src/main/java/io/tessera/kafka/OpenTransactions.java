@@ -82,18 +82,27 @@ final class OpenTransactions {
    * harmless; one that was aborted or fenced meanwhile fails (the coordinator refuses the epoch).
    */
   static void commit(Map<String, Object> producerConfig, Handle handle) {
-    try (KafkaProducer<byte[], byte[]> p = producer(producerConfig, handle.transactionalId())) {
+    KafkaProducer<byte[], byte[]> p = producer(producerConfig, handle.transactionalId());
+    try {
       resume(p, handle);
       p.commitTransaction();
+    } finally {
+      p.close(CLOSE_TIMEOUT);
     }
   }
 
   /** Aborts whatever transaction {@code transactionalId} left open, and fences its producer. */
   static void abort(Map<String, Object> producerConfig, String transactionalId) {
-    try (KafkaProducer<byte[], byte[]> p = producer(producerConfig, transactionalId)) {
+    KafkaProducer<byte[], byte[]> p = producer(producerConfig, transactionalId);
+    try {
       p.initTransactions();
+    } finally {
+      p.close(CLOSE_TIMEOUT);
     }
   }
+
+  /** A producer that only ended a transaction has nothing left to send. */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
   private static KafkaProducer<byte[], byte[]> producer(
       Map<String, Object> producerConfig, String transactionalId) {

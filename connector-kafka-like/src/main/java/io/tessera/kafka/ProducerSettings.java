@@ -51,6 +51,10 @@ final class ProducerSettings {
       config.put(
           ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
           KafkaWriteOptions.EXACTLY_ONCE_TRANSACTION_TIMEOUT_MS);
+      // A transactional request that must first find its coordinator is retried after this
+      // backoff (100 ms by default): paid by every task's initTransactions and every commit.
+      // Retries back off exponentially from here up to retry.backoff.max.ms.
+      config.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "10");
     }
     config.putAll(user);
     if (!config.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {

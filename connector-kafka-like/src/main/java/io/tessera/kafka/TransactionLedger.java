@@ -69,9 +69,13 @@ final class TransactionLedger {
       s.append("write=").append(writeToken).append('\n');
       s.append("query=").append(queryId == null ? "" : queryId).append('\n');
       s.append("epoch=").append(epoch).append('\n');
+      // The ids of one write share their start: written once, so that an entry stays small
+      // (about 20 bytes per transaction) even for tens of thousands of partitions.
+      String base = commonStart();
+      s.append("base=").append(base).append('\n');
       for (OpenTransactions.Handle h : transactions) {
         s.append("txn=")
-            .append(h.transactionalId())
+            .append(h.transactionalId().substring(base.length()))
             .append(' ')
             .append(h.producerId())
             .append(' ')
@@ -79,6 +83,23 @@ final class TransactionLedger {
             .append('\n');
       }
       return s.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String commonStart() {
+      if (transactions.isEmpty()) {
+        return "";
+      }
+      String first = transactions.get(0).transactionalId();
+      int end = first.length();
+      for (OpenTransactions.Handle h : transactions) {
+        String id = h.transactionalId();
+        int i = 0;
+        while (i < end && i < id.length() && id.charAt(i) == first.charAt(i)) {
+          i++;
+        }
+        end = i;
+      }
+      return first.substring(0, end);
     }
 
     static Entry decode(byte[] value) {
@@ -95,7 +116,9 @@ final class TransactionLedger {
           String[] parts = v.split(" ");
           txns.add(
               new OpenTransactions.Handle(
-                  parts[0], Long.parseLong(parts[1]), Short.parseShort(parts[2])));
+                  fields.getOrDefault("base", "") + parts[0],
+                  Long.parseLong(parts[1]),
+                  Short.parseShort(parts[2])));
         } else {
           fields.put(name, v);
         }
@@ -144,15 +167,35 @@ final class TransactionLedger {
   }
 
   /** An admin client with the producer's connection settings; the caller closes it. */
-  static Admin admin(Map<String, Object> producerConfig) {
-    return Admin.create(clientConfig(producerConfig, AdminClientConfig.configNames()));
+  Admin admin() {
+    try {
+      return Admin.create(clientConfig(producerConfig, AdminClientConfig.configNames()));
+    } catch (KafkaException e) {
+      throw failed("Creating a Kafka admin client", e);
+    }
   }
 
-  /** Creates the ledger topic unless it exists (once per JVM and brokers). */
+  /**
+   * Creates the ledger topic unless it exists (checked once per JVM and brokers): one partition,
+   * compacted. A topic created by an administrator is used as it is, if it has one partition.
+   */
   void ensureTopic(Admin admin) {
     String key = producerConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + "/" + topic;
     if (CREATED.contains(key)) {
       return;
+    }
+    try {
+      admin.describeTopics(List.of(topic)).allTopicNames().get();
+      CREATED.add(key);
+      return;
+    } catch (ExecutionException e) {
+      if (!(e.getCause()
+          instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+        throw failed("Describing the ledger topic '" + topic + "'", e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw failed("Describing the ledger topic '" + topic + "'", e);
     }
     NewTopic ledger =
         new NewTopic(topic, Optional.of(1), Optional.empty())
@@ -183,14 +226,25 @@ final class TransactionLedger {
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    // Read to the end and stop: no waiting for records that are not there.
+    config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
     byte[] key = prefix.getBytes(StandardCharsets.UTF_8);
     byte[] last = null;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts =
-          consumer.partitionsFor(topic, TIMEOUT).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+      int partitions = consumer.partitionsFor(topic, TIMEOUT).size();
+      if (partitions != 1) {
+        // The last entry of a prefix is only well defined in one partition.
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Ledger topic '"
+                + topic
+                + "' has "
+                + partitions
+                + " partitions; delivery=exactly-once needs it to have exactly one (Tessera creates"
+                + " it so). Point option 'ledgerTopic' at another topic");
+      }
+      List<TopicPartition> parts = List.of(new TopicPartition(topic, 0));
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts, TIMEOUT);
@@ -210,7 +264,14 @@ final class TransactionLedger {
     } catch (KafkaException e) {
       throw failed("Reading the ledger topic '" + topic + "'", e);
     }
-    return last == null ? Optional.empty() : Optional.of(Entry.decode(last));
+    if (last == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Entry.decode(last));
+    } catch (RuntimeException e) {
+      throw failed("Reading the entry of '" + prefix + "' in the ledger topic '" + topic + "'", e);
+    }
   }
 
   /** Records {@code entry} for {@code prefix}, returning once every in-sync replica has it. */
@@ -220,7 +281,9 @@ final class TransactionLedger {
     try {
       lease = ProducerPool.acquire(ledgerProducerConfig());
       KafkaProducer<byte[], byte[]> p = lease.producer();
-      p.send(new ProducerRecord<>(topic, prefix.getBytes(StandardCharsets.UTF_8), entry.encode()))
+      p.send(
+              new ProducerRecord<>(
+                  topic, 0, prefix.getBytes(StandardCharsets.UTF_8), entry.encode()))
           .get();
       failed = false;
     } catch (ExecutionException e) {

@@ -175,7 +175,7 @@ class KafkaExactlyOnceIT {
     assertThat(read(topic, "read_committed")).as("nothing before the driver commits").isEmpty();
     assertThat(openTransactions(prefix)).hasSize(2);
 
-    committer.commit(token, List.of(attempts[1].transaction()), null, -1);
+    committer.commit(token, List.of(attempts[1].transaction()), null, -1, false);
 
     assertThat(read(topic, "read_committed")).isEqualTo(expected(0, 100));
     assertThat(openTransactions(prefix)).as("the other attempt's was aborted").isEmpty();

@@ -283,6 +283,38 @@ class KafkaExactlyOnceIT {
     assertThat(openTransactions(prefix)).isEmpty();
   }
 
+  /**
+   * A broker whose transaction state log cannot have its replicas (3 on a one-broker cluster) has
+   * no transaction coordinator: the tasks fail with that reason, and nothing is visible.
+   */
+  @Test
+  void brokersThatCannotRunTransactionsFailTheWriteWithTheReason() throws Exception {
+    KafkaBroker noTransactions =
+        KafkaBroker.startPrivate(Map.of("transaction.state.log.replication.factor", "3"));
+    try {
+      String topic = noTransactions.newTopic("eo_notxn", 1);
+      Map<String, String> o = options(topic, Names.unique("notxn"));
+      o.put("kafka.bootstrap.servers", noTransactions.bootstrapServers());
+      o.put("kafka.max.block.ms", "2000");
+      assertThatThrownBy(
+              () ->
+                  spark
+                      .range(0, 10, 1, 1)
+                      .selectExpr("CAST(id AS STRING) AS key", "'v' AS value")
+                      .write()
+                      .format("tessera-kafka")
+                      .options(o)
+                      .mode("append")
+                      .save())
+          .hasStackTraceContaining("[SEND_FAILED] Starting Kafka transaction")
+          .hasStackTraceContaining("no transaction coordinator answered")
+          .hasStackTraceContaining("transaction.state.log.replication.factor");
+      assertThat(noTransactions.readAll(topic, "read_uncommitted")).isEmpty();
+    } finally {
+      noTransactions.stop();
+    }
+  }
+
   @Test
   void theCatalogNeitherListsNorLoadsTheLedgerTopic() throws Exception {
     String topic = broker.newTopic("eo_catalog", 1);

@@ -120,6 +120,19 @@ class SecretsIT {
           .option("topic", topic)
           .mode("append")
           .save();
+      // Exactly-once: the transactional producers, the driver's admin client, the ledger's
+      // consumer and producer all get the secrets too.
+      rows.selectExpr("CAST(id AS STRING) AS key", "name AS value")
+          .write()
+          .format("tessera-kafka")
+          .option("kafka.bootstrap.servers", broker.bootstrapServers())
+          .option("kafka.sasl.jaas.config", kafkaSecrets)
+          .option("kafka.ssl.key.password", SSL_PASSWORD)
+          .option("delivery", "exactly-once")
+          .option("transactionalIdPrefix", "secrets-it")
+          .option("topic", topic)
+          .mode("append")
+          .save();
       seen.append(
           explain(
               spark,
@@ -167,6 +180,20 @@ class SecretsIT {
                       .format("tessera-kafka")
                       .option("kafka.bootstrap.servers", broker.bootstrapServers())
                       .option("kafka.sasl.jaas.config", kafkaSecrets)
+                      .option("topic", topic)
+                      .mode("append")
+                      .save()));
+      seen.append(
+          failure(
+              () ->
+                  spark
+                      .sql("SELECT 'k' AS key, 'v' AS value, 9 AS partition")
+                      .write()
+                      .format("tessera-kafka")
+                      .option("kafka.bootstrap.servers", broker.bootstrapServers())
+                      .option("kafka.sasl.jaas.config", kafkaSecrets)
+                      .option("delivery", "exactly-once")
+                      .option("transactionalIdPrefix", "secrets-it")
                       .option("topic", topic)
                       .mode("append")
                       .save()));

@@ -55,14 +55,14 @@ public final class KafkaBroker {
   /** The broker of this JVM, started on first use. */
   public static synchronized KafkaBroker shared() {
     if (shared == null) {
-      shared = start();
+      shared = start(Map.of());
       KafkaBroker b = shared;
       Runtime.getRuntime().addShutdownHook(new Thread(b::stop, "kafka-test-broker-stop"));
     }
     return shared;
   }
 
-  private static KafkaBroker start() {
+  private static KafkaBroker start(Map<String, String> overrides) {
     try {
       int brokerPort = freePort();
       int controllerPort = freePort();
@@ -89,6 +89,7 @@ public final class KafkaBroker {
       props.put("transaction.state.log.num.partitions", "2");
       props.put("group.initial.rebalance.delay.ms", "0");
       props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+      props.putAll(overrides);
       Path config = dir.resolve("server.properties");
       try (var out = Files.newBufferedWriter(config)) {
         props.store(out, "in-process test broker");
@@ -122,7 +123,12 @@ public final class KafkaBroker {
    * storage and ports stay the same across {@link #restart()}.
    */
   public static KafkaBroker startPrivate() {
-    return start();
+    return start(Map.of());
+  }
+
+  /** {@link #startPrivate()} with some broker settings of the test's own. */
+  public static KafkaBroker startPrivate(Map<String, String> overrides) {
+    return start(overrides);
   }
 
   /** Stops this broker (a controlled shutdown: its logs are flushed). Idempotent. */

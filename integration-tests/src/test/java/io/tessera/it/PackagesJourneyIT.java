@@ -171,7 +171,7 @@ class PackagesJourneyIT {
       }
       assertThat(keys(broker.readAll(providerTopic, "read_uncommitted")))
           .containsExactlyInAnyOrderElementsOf(range(0, 100));
-      assertThat(keys(broker.readAll(catalogTopic, "read_uncommitted")))
+      assertThat(keys(broker.readAll(catalogTopic, "read_committed")))
           .containsExactlyInAnyOrderElementsOf(range(100, 150));
       // The file table as this JVM's own Spark reads it through a second catalog instance.
       var spark = io.tessera.testing.SharedSpark.session();

@@ -51,8 +51,11 @@ public final class PackagesJourneyApp {
         .option("topic", providerTopic)
         .mode("append")
         .save();
+    // Exactly-once: its transaction adapter checks the kafka-clients --packages resolved.
     more.selectExpr("CAST(id AS STRING) AS key", "name AS value")
         .writeTo(kafka + "." + catalogTopic)
+        .option("delivery", "exactly-once")
+        .option("transactionalIdPrefix", "journey")
         .append();
     System.out.println("JOURNEY kafka done");
     spark.stop();

@@ -15,6 +15,10 @@ import java.util.List;
  * its creation time in its name; only tables older than the threshold are dropped, so writes still
  * running are never touched (choose a threshold longer than your longest write). Staging tables
  * never hold published data: dropping them cannot change a target table.
+ *
+ * <p>It also completes {@code commit=two-phase} writes of the catalog's user into the schema: a
+ * prepared transaction whose decision the ledger holds is committed, one without a decision whose
+ * write started before the threshold is rolled back (one line per transaction in the result).
  */
 final class CleanupStagingProcedure extends CleanupProcedure {
   private final JdbcCatalog catalog;
@@ -54,6 +58,12 @@ final class CleanupStagingProcedure extends CleanupProcedure {
         catalog.connector().execute(List.of(d.dropTableIfExists(d.qualified(schema, table))));
         dropped.add(table);
       }
+    }
+    // Prepared transactions of commit=two-phase: decided ones are committed (at any age),
+    // undecided ones of writes older than the threshold rolled back.
+    for (String done :
+        catalog.completeTwoPhase(schema, TwoPhaseCommit.nowSeconds() - olderThanMinutes * 60L)) {
+      dropped.add("prepared transaction " + done);
     }
     return dropped;
   }

@@ -54,6 +54,9 @@ final class JdbcBatchWrite implements BatchWrite {
   private final List<String> partitionKeys;
   private final AtomicLong commitMillis;
   private final boolean atomic;
+  private final boolean twoPhase;
+  private TwoPhaseCommit twoPhaseCommit;
+  private String twoPhasePrefix;
   private final JdbcDialect dialect;
   private final JdbcConnector connector;
   private final String target;
@@ -96,6 +99,7 @@ final class JdbcBatchWrite implements BatchWrite {
     this.partitionKeys = partitionKeys;
     this.commitMillis = commitMillis;
     this.atomic = options.get(JdbcWriteOptions.COMMIT) == JdbcWriteOptions.CommitMode.ATOMIC;
+    this.twoPhase = options.get(JdbcWriteOptions.COMMIT) == JdbcWriteOptions.CommitMode.TWO_PHASE;
     this.dialect = table.dialect();
     this.connector = new JdbcConnector(options);
     this.target = table.qualifiedName();
@@ -132,6 +136,24 @@ final class JdbcBatchWrite implements BatchWrite {
         preparedUser != null
             ? new WritePrivileges(dialect, connector, table.name(), preparedUser)
             : checkTargetPrivileges();
+    if (twoPhase) {
+      ledger =
+          dialect.qualified(table.schemaName(), JdbcDialect.ledgerTableName(privileges.user()));
+      prepareLock(privileges);
+      twoPhaseCommit = new TwoPhaseCommit(connector, dialect, ledger, table.name());
+      twoPhaseCommit.requireAvailable();
+      // Finish what an earlier two-phase write of this user into the schema decided.
+      twoPhaseCommit.recover(null);
+      twoPhasePrefix = twoPhaseCommit.writePrefix(TwoPhaseCommit.nowSeconds(), writeId);
+      LOG.info(
+          "tessera-jdbc: {} tasks will load {} and prepare their transactions ({}*)",
+          info.numPartitions(),
+          table.name(),
+          twoPhasePrefix);
+      return new JdbcWriterFactory(
+              connector, dialect, target, schema, batchSize, false, List.of(), table.name())
+          .twoPhase(twoPhasePrefix);
+    }
     if (!atomic) {
       return new JdbcWriterFactory(
           connector, dialect, target, schema, batchSize, false, List.of(), table.name());
@@ -291,7 +313,7 @@ final class JdbcBatchWrite implements BatchWrite {
       }
       // Created by this user, but MariaDB gives a creator no privileges of its own.
       for (String p :
-          streaming
+          streaming || twoPhase
               ? List.of("INSERT", "SELECT", "DELETE", "UPDATE")
               : List.of("INSERT", "SELECT", "DELETE")) {
         privileges.require(c, p, ledger, "write_id", "to record the write in its ledger");
@@ -453,6 +475,22 @@ final class JdbcBatchWrite implements BatchWrite {
     long start = System.nanoTime();
     List<JdbcCommitMessage> committed = committedAttempts(messages);
     long rows = committed.stream().mapToLong(JdbcCommitMessage::rows).sum();
+    if (twoPhase) {
+      twoPhaseCommit.commit(
+          twoPhasePrefix,
+          committed.stream()
+              .filter(m -> m.rows() > 0) // an empty task prepared nothing
+              .map(m -> TwoPhaseCommit.gid(twoPhasePrefix, m.partitionId(), m.taskId()))
+              .toList());
+      commitMillis.set(elapsedMillis(start));
+      LOG.info(
+          "tessera-jdbc: {} rows appended to {} by {} tasks (two-phase) in {} ms",
+          rows,
+          table.name(),
+          committed.size(),
+          commitMillis.get());
+      return;
+    }
     if (!atomic) {
       commitMillis.set(elapsedMillis(start));
       LOG.info(
@@ -528,6 +566,13 @@ final class JdbcBatchWrite implements BatchWrite {
 
   @Override
   public void abort(WriterCommitMessage[] messages) {
+    if (twoPhase) {
+      if (twoPhaseCommit != null) {
+        twoPhaseCommit.abort(twoPhasePrefix);
+      }
+      LOG.warn("tessera-jdbc: two-phase write into {} aborted", table.name());
+      return;
+    }
     if (atomic && outcomeUnknown) {
       LOG.warn(
           "tessera-jdbc: write {} into {} aborted with its commit outcome unknown; keeping the"

@@ -445,6 +445,24 @@ public class JdbcCatalog implements StagingCatalog, SupportsNamespaces, Procedur
                 .toList());
   }
 
+  /**
+   * Completes the two-phase writes of the catalog's user into {@code schema}: commits decided
+   * prepared transactions, rolls back undecided ones of writes started before {@code before}.
+   */
+  List<String> completeTwoPhase(String schema, long before) {
+    if (dialect().preparedTransactions() == null) {
+      return List.of();
+    }
+    String ledgerName =
+        withConnection(c -> JdbcDialect.ledgerTableName(WritePrivileges.currentUser(c, dialect())));
+    if (!withConnection(c -> tableNames(c, schema, true)).contains(ledgerName)) {
+      return List.of(); // this user never wrote into the schema
+    }
+    return new TwoPhaseCommit(
+            connector(), dialect(), dialect().qualified(schema, ledgerName), schema)
+        .recover(before);
+  }
+
   // ---- metadata helpers -------------------------------------------------------------------
 
   static void requireSingle(String[] namespace) {

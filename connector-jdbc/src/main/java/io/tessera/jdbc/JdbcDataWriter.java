@@ -3,6 +3,7 @@ package io.tessera.jdbc;
 import io.tessera.common.metrics.TesseraMetrics;
 import io.tessera.jdbc.dialect.BulkLoader;
 import io.tessera.jdbc.dialect.JdbcDialect;
+import io.tessera.jdbc.dialect.PreparedTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -25,6 +26,8 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
   private final String[] keys;
   private final int[] keyOrdinals;
   private final String target;
+  private final PreparedTransactions prepared;
+  private final String gid;
 
   JdbcDataWriter(
       JdbcConnector connector,
@@ -36,7 +39,8 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
       long taskId,
       Long attempt,
       String[] keys,
-      String target) {
+      String target,
+      String gid) {
     this.connector = connector;
     this.qualifiedTable = qualifiedTable;
     this.partitionId = partitionId;
@@ -44,9 +48,15 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
     this.keys = keys;
     this.keyOrdinals = java.util.Arrays.stream(keys).mapToInt(schema::fieldIndex).toArray();
     this.target = target;
+    this.gid = gid;
+    this.prepared = gid == null ? null : dialect.preparedTransactions();
     this.connection = connector.open();
     try {
-      connection.setAutoCommit(false);
+      if (gid == null) {
+        connection.setAutoCommit(false);
+      } else {
+        prepared.begin(connection, gid);
+      }
       this.loader = dialect.newLoader(connection, qualifiedTable, schema, attempt, batchSize);
     } catch (SQLException e) {
       closeQuietly();
@@ -85,9 +95,17 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
   public JdbcCommitMessage commit() {
     try {
       loader.flush();
-      connection.commit();
+      if (gid == null) {
+        connection.commit();
+      } else if (loader.rows() == 0) {
+        // Nothing to commit: no prepared transaction (MariaDB cannot commit an empty XA branch).
+        prepared.rollbackUnprepared(connection, gid);
+      } else {
+        // The driver commits it if Spark chooses this attempt, and rolls it back otherwise.
+        prepared.prepare(connection, gid);
+      }
     } catch (SQLException e) {
-      throw failed("Committing rows into", e);
+      throw failed(gid == null ? "Committing rows into" : "Preparing the transaction of", e);
     }
     return new JdbcCommitMessage(partitionId, taskId, loader.rows(), loader.bytes());
   }
@@ -96,7 +114,11 @@ final class JdbcDataWriter implements DataWriter<InternalRow> {
   public void abort() {
     loader.cancel();
     try {
-      connection.rollback();
+      if (gid == null) {
+        connection.rollback();
+      } else {
+        prepared.rollbackUnprepared(connection, gid);
+      }
     } catch (SQLException ignored) {
       // Closing the connection without commit discards the transaction anyway.
     }

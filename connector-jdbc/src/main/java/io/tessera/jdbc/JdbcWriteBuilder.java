@@ -157,6 +157,9 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
           chosen.describe(),
           "direct mode cannot replace rows atomically; use the default commit=atomic");
     }
+    if (commit == JdbcWriteOptions.CommitMode.TWO_PHASE) {
+      refuseTwoPhase(streaming != null, chosen);
+    }
     checkTargetCanBePublished(options, commit, chosen);
     if (chosen instanceof WriteMode.OverwriteByFilter f) {
       try {
@@ -171,6 +174,36 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
     return new JdbcWrite(table, info, options, chosen, keys);
   }
 
+  /** What commit=two-phase does not do (yet), refused before anything is written. */
+  private void refuseTwoPhase(boolean streaming, WriteMode chosen) {
+    String mode = "tessera-jdbc with commit=two-phase";
+    if (table.dialect().preparedTransactions() == null) {
+      throw TesseraErrors.unsupportedWriteMode(
+          mode,
+          "a write into " + table.name() + " (" + table.dialect().name() + ")",
+          "two-phase commit needs PostgreSQL or MariaDB/MySQL; use the default commit=atomic");
+    }
+    if (streaming) {
+      throw TesseraErrors.unsupportedWriteMode(
+          mode,
+          "a streaming write into " + table.name(),
+          "streaming writes record each epoch with the atomic commit; remove option 'commit'");
+    }
+    if (table.staged()) {
+      throw TesseraErrors.unsupportedWriteMode(
+          mode,
+          "CREATE / REPLACE TABLE AS SELECT of " + table.name(),
+          "a staged table is always published atomically; remove option 'commit'");
+    }
+    if (!(chosen instanceof WriteMode.Append)) {
+      throw TesseraErrors.unsupportedWriteMode(
+          mode,
+          chosen.describe() + " of " + table.name(),
+          "two-phase commit appends; to replace or upsert rows atomically use the default"
+              + " commit=atomic");
+    }
+  }
+
   /**
    * Refuses, before any task runs, targets where the publish would not be atomic (a storage engine
    * without transactions) or would change other tables (deleting rows that ON DELETE CASCADE / SET
@@ -182,10 +215,13 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
     String tableName = table.tableName();
     try (java.sql.Connection c = table.connector().open()) {
       String reason = table.dialect().nonTransactionalReason(c, schemaName, tableName);
-      if (reason != null && commit == JdbcWriteOptions.CommitMode.ATOMIC) {
+      if (reason != null && commit != JdbcWriteOptions.CommitMode.DIRECT) {
         throw TesseraErrors.unsupportedWriteMode(
             "tessera-jdbc",
-            "commit=atomic into " + table.name(),
+            "commit="
+                + (commit == JdbcWriteOptions.CommitMode.ATOMIC ? "atomic" : "two-phase")
+                + " into "
+                + table.name(),
             reason
                 + ", so a failed publish could not be rolled back; convert the table (e.g."
                 + " ALTER TABLE ... ENGINE=InnoDB), or append with option 'commit'='direct'"

@@ -19,7 +19,12 @@ public final class JdbcWriteOptions {
     /** Tasks load a staging table; the driver publishes all rows in one transaction. */
     ATOMIC,
     /** Each task commits straight into the target. Faster, not atomic: append only. */
-    DIRECT
+    DIRECT,
+    /**
+     * Each task loads the target and prepares its transaction; the driver commits the chosen ones
+     * (PostgreSQL, MariaDB/MySQL; append only).
+     */
+    TWO_PHASE
   }
 
   /** What a write does with rows whose keys the table holds already. */
@@ -46,7 +51,10 @@ public final class JdbcWriteOptions {
           CommitMode.class,
           CommitMode.ATOMIC,
           "atomic: all-or-nothing via a staging table; direct: tasks commit into the target"
-              + " themselves (not atomic, append only)");
+              + " themselves (not atomic, append only); two-phase: tasks load the target and"
+              + " prepare their transactions, the driver commits those of the attempts Spark chose"
+              + " (all-or-nothing at the loading speed of direct; PostgreSQL with"
+              + " max_prepared_transactions > 0 and MariaDB/MySQL; append only)");
   public static final OptionSpec<Integer> BATCH_SIZE =
       OptionSpec.intInRange(
           "batchSize",

@@ -23,6 +23,13 @@ final class JdbcWriterFactory
   private final boolean tagAttempts;
   private final String[] keys;
   private final String target;
+  private String twoPhasePrefix;
+
+  /** commit=two-phase: each attempt prepares its transaction under an id with this start. */
+  JdbcWriterFactory twoPhase(String writePrefix) {
+    this.twoPhasePrefix = writePrefix;
+    return this;
+  }
 
   /**
    * @param tagAttempts true when loading a staging table: each row carries its task attempt so the
@@ -68,6 +75,7 @@ final class JdbcWriterFactory
         taskId,
         tagAttempts ? taskId : null,
         keys,
-        target);
+        target,
+        twoPhasePrefix == null ? null : TwoPhaseCommit.gid(twoPhasePrefix, partitionId, taskId));
   }
 }

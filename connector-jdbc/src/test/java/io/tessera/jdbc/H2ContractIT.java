@@ -1,5 +1,8 @@
 package io.tessera.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.tessera.testing.DatabaseKind;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.Test;
@@ -30,5 +33,14 @@ class H2ContractIT extends JdbcContractIT {
     } finally {
       server.stop();
     }
+  }
+
+  @Test
+  void twoPhaseCommitIsRefusedOnH2BeforeAnythingIsWritten() throws Exception {
+    String t = createEvents("no2pc", 10, "");
+    assertThatThrownBy(() -> events(10, 20).writeTo(t).option("commit", "two-phase").append())
+        .hasMessageContaining("[UNSUPPORTED_WRITE_MODE]")
+        .hasMessageContaining("two-phase commit needs PostgreSQL or MariaDB/MySQL");
+    assertThat(rows(t)).isEqualTo(expected(0, 10));
   }
 }

@@ -205,9 +205,9 @@ class KafkaExactlyOnceIT {
     ExactlyOnceCommitter.failAfterCommitsForTests(1);
     assertThatThrownBy(() -> save(records("id", 0, 2000, 4), topic, prefix))
         .hasStackTraceContaining("injected: the driver stops after committing 1 transactions");
-    // Partition 0's transaction is committed; read_committed consumers see its records up to the
-    // first record of a transaction still open in each Kafka partition.
-    assertThat(read(topic, "read_committed")).isNotEmpty().isSubsetOf(expected(0, 500));
+    // Partition 0's transaction is committed; read_committed consumers see its records only up
+    // to the first record of a transaction still open in each Kafka partition (maybe none).
+    assertThat(read(topic, "read_committed")).isSubsetOf(expected(0, 500));
     assertThat(openTransactions(prefix)).as("the recorded ones wait").hasSize(3);
 
     save(records("id", 2000, 2010, 2), topic, prefix);

@@ -527,4 +527,9 @@ public class MariaDbDialect extends JdbcDialect {
             + String.join(", ", others)
             + " and update them in place of inserting";
   }
+
+  @Override
+  public PreparedTransactions preparedTransactions() {
+    return new PreparedTransactions.MariaDb();
+  }
 }

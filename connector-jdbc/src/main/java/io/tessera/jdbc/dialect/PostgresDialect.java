@@ -209,4 +209,9 @@ public class PostgresDialect extends JdbcDialect {
   public String asText(String sqlExpr) {
     return "CAST(" + sqlExpr + " AS TEXT)";
   }
+
+  @Override
+  public PreparedTransactions preparedTransactions() {
+    return new PreparedTransactions.Postgres();
+  }
 }

@@ -1,0 +1,433 @@
+package io.tessera.jdbc;
+
+import io.tessera.common.errors.TesseraError;
+import io.tessera.common.errors.TesseraException;
+import io.tessera.jdbc.dialect.JdbcDialect;
+import io.tessera.jdbc.dialect.PreparedTransactions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's part of {@code commit=two-phase}. Every task attempt loads the target in its own
+ * transaction and prepares it under the id {@code tsr2pc_<scope>_<start>_<write>_<partition>_<task
+ * attempt>}; {@code scope} is a checksum of the writing user's ledger (one per user and schema),
+ * {@code start} the write's start in epoch seconds.
+ *
+ * <p>{@link #commit}: under the scope's lock row in the ledger, checks that every chosen attempt's
+ * transaction is still prepared and records the decision (one ledger row per chosen id) in one
+ * transaction; then commits the chosen transactions, rolls back every other prepared transaction of
+ * the write (failed, killed or speculative attempts, including those that never reported), and
+ * deletes the decision. A driver that dies after recording the decision leaves it in the ledger:
+ * {@link #recover} (run by the next two-phase write of the user into the schema, and by {@code CALL
+ * <catalog>.system.cleanup}) commits decided transactions; cleanup also rolls back undecided ones
+ * older than its threshold, under the same lock, so a decision and a rollback never meet.
+ */
+final class TwoPhaseCommit {
+  private static final Logger LOG = LoggerFactory.getLogger(TwoPhaseCommit.class);
+
+  static final String PREFIX = "tsr2pc_";
+
+  /** The ledger row whose lock serialises decisions and rollbacks of undecided transactions. */
+  private static final String LOCK_ROW = "tsr2pc_lock";
+
+  /** Test hook: the driver "dies" right after recording its decision (commits nothing). */
+  static volatile boolean dieAfterDecisionForTests;
+
+  /** Test hook: the driver "crashes" before its decision: commits nothing, rolls back nothing. */
+  static volatile boolean crashBeforeDecisionForTests;
+
+  /** Test hook: added to the clock, so that cleanup sees transactions as older than they are. */
+  static volatile long clockOffsetSecondsForTests;
+
+  private final JdbcConnector connector;
+  private final JdbcDialect dialect;
+  private final PreparedTransactions prepared;
+  private final String ledger;
+  private final String tableName;
+  private volatile boolean decided;
+  private volatile boolean crashed;
+
+  TwoPhaseCommit(JdbcConnector connector, JdbcDialect dialect, String ledger, String tableName) {
+    this.connector = connector;
+    this.dialect = dialect;
+    this.prepared = dialect.preparedTransactions();
+    this.ledger = ledger;
+    this.tableName = tableName;
+  }
+
+  /** The start of every transaction id of the writing user in this schema. */
+  String scopePrefix() {
+    CRC32 crc = new CRC32();
+    crc.update(ledger.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return PREFIX + String.format("%08x", crc.getValue()) + "_";
+  }
+
+  /** The start of every transaction id of one write. */
+  String writePrefix(long startEpochSeconds, String writeId) {
+    return scopePrefix()
+        + startEpochSeconds
+        + "_"
+        + writeId.replace("-", "").substring(0, 8).toLowerCase(java.util.Locale.ROOT)
+        + "_";
+  }
+
+  static String gid(String writePrefix, int partitionId, long taskId) {
+    return writePrefix + partitionId + "_" + taskId;
+  }
+
+  static long nowSeconds() {
+    return System.currentTimeMillis() / 1000 + clockOffsetSecondsForTests;
+  }
+
+  /** Fails, before any task runs, when the server cannot prepare transactions. */
+  void requireAvailable() {
+    try (Connection c = connector.open()) {
+      String reason = prepared.unavailableReason(c);
+      if (reason != null) {
+        throw new TesseraException(
+            TesseraError.UNSUPPORTED_WRITE_MODE,
+            "commit=two-phase into "
+                + tableName
+                + " is not possible: "
+                + reason
+                + "; or use commit=atomic. Nothing was written");
+      }
+      // The lock row: inserted once; the decision transaction only updates it.
+      try (PreparedStatement ps = c.prepareStatement(dialect.findLedgerRow(ledger))) {
+        ps.setString(1, LOCK_ROW);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(dialect.insertLedgerRow(ledger))) {
+        ps.setString(1, LOCK_ROW);
+        ps.setString(2, "");
+        ps.setLong(3, System.currentTimeMillis());
+        ps.executeUpdate();
+      } catch (SQLException raced) {
+        LOG.debug("tessera-jdbc: two-phase lock row inserted meanwhile: {}", raced.getMessage());
+      }
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Checking two-phase commit for " + tableName, "", e);
+    }
+  }
+
+  /**
+   * Commits the chosen attempts' prepared transactions (all, or, should the driver die midway, the
+   * rest by the next write or cleanup), then rolls back every other one of the write.
+   */
+  void commit(String writePrefix, List<String> chosen) {
+    long start = System.nanoTime();
+    if (crashBeforeDecisionForTests) {
+      crashBeforeDecisionForTests = false;
+      crashed = true;
+      throw new IllegalStateException("injected: the driver crashes before its decision");
+    }
+    try (Connection c = connector.open()) {
+      if (chosen.isEmpty()) {
+        c.setAutoCommit(true);
+        endOthers(c, writePrefix, Set.of());
+        return;
+      }
+      recordDecision(c, writePrefix, chosen);
+      long recorded = System.nanoTime();
+      if (dieAfterDecisionForTests) {
+        dieAfterDecisionForTests = false;
+        throw new IllegalStateException("injected: the driver dies after recording its decision");
+      }
+      c.setAutoCommit(true);
+      for (String gid : chosen) {
+        try {
+          prepared.commit(c, gid);
+        } catch (SQLException e) {
+          if (prepared.isUnknown(e)) {
+            // A decided transaction is never rolled back: another write's recovery committed it.
+            continue;
+          }
+          throw new TesseraException(
+              TesseraError.COMMIT_OUTCOME_UNKNOWN,
+              "Committing the prepared transaction "
+                  + gid
+                  + " of the write into "
+                  + tableName
+                  + " failed: "
+                  + connector.redact(JdbcConnector.describe(e))
+                  + ". The decision is recorded in "
+                  + ledger
+                  + ": the next two-phase write into the schema, or CALL <catalog>.system.cleanup,"
+                  + " commits the rest; do not re-run the job",
+              connector.redactThrowable(e));
+        }
+      }
+      long committed = System.nanoTime();
+      endOthers(c, writePrefix, new HashSet<>(chosen));
+      deleteDecision(c, chosen);
+      LOG.info(
+          "tessera-jdbc: {} prepared transactions committed into {} in {} ms (decision {} ms,"
+              + " commit {} ms)",
+          chosen.size(),
+          tableName,
+          (System.nanoTime() - start) / 1_000_000L,
+          (recorded - start) / 1_000_000L,
+          (committed - recorded) / 1_000_000L);
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Committing the two-phase write into " + tableName, "", e);
+    }
+  }
+
+  /**
+   * In one transaction under the lock row: every chosen transaction must still be prepared (a
+   * cleanup may have rolled back an old one), then one ledger row per chosen id.
+   */
+  private void recordDecision(Connection c, String writePrefix, List<String> chosen)
+      throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      lock(c);
+      Set<String> open = new HashSet<>(prepared.list(c, writePrefix));
+      List<String> missing = chosen.stream().filter(g -> !open.contains(g)).toList();
+      if (!missing.isEmpty()) {
+        c.rollback();
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "The write into "
+                + tableName
+                + " is not committed (none of its rows are visible): "
+                + missing.size()
+                + " of its tasks' prepared transactions are gone ("
+                + missing.subList(0, Math.min(5, missing.size()))
+                + "), rolled back by CALL <catalog>.system.cleanup or by hand. Use a cleanup"
+                + " threshold longer than your longest write");
+      }
+      try (PreparedStatement ps = c.prepareStatement(dialect.insertLedgerRow(ledger))) {
+        long now = System.currentTimeMillis();
+        for (String gid : chosen) {
+          ps.setString(1, gid);
+          ps.setString(2, tableName);
+          ps.setLong(3, now);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+      decided = true;
+    } catch (SQLException | RuntimeException e) {
+      JdbcConnector.rollbackQuietly(c);
+      throw e;
+    }
+  }
+
+  private void lock(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + ledger
+                + " SET "
+                + dialect.quote("committed_at_ms")
+                + " = ? WHERE "
+                + dialect.quote("write_id")
+                + " = ?")) {
+      ps.setLong(1, System.currentTimeMillis());
+      ps.setString(2, LOCK_ROW);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("the two-phase lock row of " + ledger + " is missing");
+      }
+    }
+  }
+
+  /** Rolls back the write's prepared transactions other than {@code keep}; best effort. */
+  private void endOthers(Connection c, String writePrefix, Set<String> keep) {
+    try {
+      for (String gid : prepared.list(c, writePrefix)) {
+        if (!keep.contains(gid)) {
+          rollbackQuietly(c, gid);
+        }
+      }
+    } catch (SQLException e) {
+      LOG.warn(
+          "tessera-jdbc: listing the prepared transactions of the write into {} failed ({});"
+              + " CALL <catalog>.system.cleanup rolls back those left",
+          tableName,
+          connector.redact(e.getMessage()));
+    }
+  }
+
+  private void rollbackQuietly(Connection c, String gid) {
+    try {
+      prepared.rollback(c, gid);
+    } catch (SQLException e) {
+      if (!prepared.isUnknown(e)) {
+        LOG.warn(
+            "tessera-jdbc: rolling back prepared transaction {} failed ({}); CALL"
+                + " <catalog>.system.cleanup rolls it back",
+            gid,
+            connector.redact(e.getMessage()));
+      }
+    }
+  }
+
+  private void deleteDecision(Connection c, List<String> gids) {
+    try (PreparedStatement ps = c.prepareStatement(dialect.deleteLedgerRow(ledger))) {
+      for (String gid : gids) {
+        ps.setString(1, gid);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException e) {
+      LOG.warn(
+          "tessera-jdbc: the write into {} is committed, but deleting its decision from {}"
+              + " failed ({}); the next write or cleanup deletes it",
+          tableName,
+          ledger,
+          connector.redact(e.getMessage()));
+    }
+  }
+
+  /** Rolls back every prepared transaction of a write that failed before its decision. */
+  void abort(String writePrefix) {
+    if (crashed) {
+      return; // a crashed driver rolls back nothing
+    }
+    if (decided) {
+      LOG.warn(
+          "tessera-jdbc: the write into {} failed after its decision was recorded in {}; the"
+              + " next two-phase write into the schema or CALL <catalog>.system.cleanup commits"
+              + " it",
+          tableName,
+          ledger);
+      return;
+    }
+    try (Connection c = connector.open()) {
+      c.setAutoCommit(true);
+      endOthers(c, writePrefix, Set.of());
+    } catch (SQLException e) {
+      LOG.warn(
+          "tessera-jdbc: rolling back the prepared transactions of the failed write into {}"
+              + " failed ({}); CALL <catalog>.system.cleanup rolls them back",
+          tableName,
+          connector.redact(e.getMessage()));
+    }
+  }
+
+  /**
+   * Commits every prepared transaction of the scope whose decision the ledger holds, deletes
+   * decisions whose transactions are gone, and, when {@code undecidedBefore} is not null, rolls
+   * back undecided ones of writes that started before that epoch second. Returns what it did, one
+   * line per transaction.
+   */
+  List<String> recover(Long undecidedBefore) {
+    List<String> done = new ArrayList<>();
+    try (Connection c = connector.open()) {
+      c.setAutoCommit(true);
+      String scope = scopePrefix();
+      List<String> open = prepared.list(c, scope);
+      Set<String> decisions = decisions(c, scope);
+      for (String gid : open) {
+        if (decisions.contains(gid)) {
+          try {
+            prepared.commit(c, gid);
+            done.add(gid + " committed");
+          } catch (SQLException e) {
+            if (!prepared.isUnknown(e)) {
+              throw e;
+            }
+            // committed meanwhile by its own driver: decided transactions are never rolled back
+          }
+        }
+      }
+      if (!decisions.isEmpty()) {
+        // A decision whose transaction is no longer prepared was carried out: drop it. One whose
+        // transaction is still prepared stays (its driver may be committing it right now).
+        Set<String> stillOpen = new HashSet<>(prepared.list(c, scope));
+        List<String> carriedOut = decisions.stream().filter(g -> !stillOpen.contains(g)).toList();
+        if (!carriedOut.isEmpty()) {
+          deleteDecision(c, carriedOut);
+        }
+      }
+      if (undecidedBefore != null) {
+        List<String> old = new ArrayList<>();
+        for (String gid : open) {
+          Long started = startOf(gid, scope);
+          if (!decisions.contains(gid) && started != null && started < undecidedBefore) {
+            old.add(gid);
+          }
+        }
+        if (!old.isEmpty()) {
+          rollBackUndecided(c, old, done);
+        }
+      }
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Completing two-phase writes of " + ledger, "", e);
+    }
+    if (!done.isEmpty()) {
+      LOG.warn("tessera-jdbc: completed prepared transactions of earlier writes: {}", done);
+    }
+    return done;
+  }
+
+  /** Under the lock row: no decision can be recorded for them while they are rolled back. */
+  private void rollBackUndecided(Connection c, List<String> gids, List<String> done)
+      throws SQLException {
+    try (Connection locking = connector.open()) {
+      locking.setAutoCommit(false);
+      lock(locking);
+      Set<String> decided = decisions(locking, scopePrefix());
+      for (String gid : gids) {
+        if (!decided.contains(gid)) {
+          rollbackQuietly(c, gid);
+          done.add(gid + " rolled back");
+        }
+      }
+      locking.commit();
+    }
+  }
+
+  private Set<String> decisions(Connection c, String scope) throws SQLException {
+    Set<String> out = new HashSet<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + dialect.quote("write_id")
+                + " FROM "
+                + ledger
+                + " WHERE "
+                + dialect.quote("write_id")
+                + " LIKE ?")) {
+      ps.setString(1, PREFIX + "%");
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String id = rs.getString(1);
+          if (id.startsWith(scope)) {
+            out.add(id);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The write's start encoded in a transaction id of the scope, or null. */
+  static Long startOf(String gid, String scope) {
+    if (!gid.startsWith(scope)) {
+      return null;
+    }
+    String rest = gid.substring(scope.length());
+    int sep = rest.indexOf('_');
+    try {
+      return Long.parseLong(sep < 0 ? rest : rest.substring(0, sep));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

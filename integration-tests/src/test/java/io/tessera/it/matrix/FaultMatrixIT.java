@@ -49,6 +49,8 @@ class FaultMatrixIT {
     JDBC_ATOMIC_POSTGRESQL("JDBC atomic, PostgreSQL", true),
     JDBC_ATOMIC_MARIADB("JDBC atomic, MariaDB", true),
     JDBC_DIRECT_POSTGRESQL("JDBC direct, PostgreSQL", false),
+    JDBC_TWO_PHASE_POSTGRESQL("JDBC two-phase, PostgreSQL", true),
+    JDBC_TWO_PHASE_MARIADB("JDBC two-phase, MariaDB", true),
     JDBC_UPSERT_H2("JDBC upsert, H2", true),
     JDBC_UPSERT_POSTGRESQL("JDBC upsert, PostgreSQL", true),
     JDBC_UPSERT_MARIADB("JDBC upsert, MariaDB", true),
@@ -66,6 +68,10 @@ class FaultMatrixIT {
 
     boolean jdbc() {
       return name().startsWith("JDBC");
+    }
+
+    boolean twoPhase() {
+      return name().startsWith("JDBC_TWO_PHASE");
     }
   }
 
@@ -170,6 +176,13 @@ class FaultMatrixIT {
     MATRIX
         .get(Sink.JDBC_DIRECT_POSTGRESQL)
         .put(Fault.DRIVER_COMMIT_FAILS, "n/a: tasks commit themselves, the driver commits nothing");
+    for (Sink s : List.of(Sink.JDBC_TWO_PHASE_POSTGRESQL, Sink.JDBC_TWO_PHASE_MARIADB)) {
+      MATRIX
+          .get(s)
+          .put(
+              Fault.STREAM_KILLED_AND_RESTARTED,
+              "n/a: refused for streaming (each epoch commits atomically)");
+    }
     MATRIX
         .get(Sink.KAFKA)
         .put(Fault.DRIVER_COMMIT_FAILS, "n/a: tasks send the records, the driver commits nothing");
@@ -282,7 +295,9 @@ class FaultMatrixIT {
         "JDBC_ATOMIC_POSTGRESQL",
         "JDBC_ATOMIC_MARIADB",
         "FILE",
-        "KAFKA_EXACTLY_ONCE"
+        "KAFKA_EXACTLY_ONCE",
+        "JDBC_TWO_PHASE_POSTGRESQL",
+        "JDBC_TWO_PHASE_MARIADB"
       })
   void driverCommitFails(Sink sink) throws Exception {
     Target t = Target.of(sink, "commit");
@@ -296,9 +311,9 @@ class FaultMatrixIT {
         .as("the job fails in the driver's commit")
         .hasStackTraceContaining(expectedError);
     assertThat(t.counts()).as("the target as it was").isEqualTo(before);
-    if (sink == Sink.KAFKA_EXACTLY_ONCE) {
-      // The driver failed after recording its decision: the next write under the prefix first
-      // commits the recorded transactions, then its own.
+    if (sink == Sink.KAFKA_EXACTLY_ONCE || sink.twoPhase()) {
+      // The driver failed after recording its decision: the next write (under the prefix, or of
+      // the user into the schema) first commits the recorded transactions, then its own.
       t.write(rows(ROWS + 20, ROWS + 30));
       Counts after = t.counts();
       assertThat(after.count).as("records").isEqualTo(before.count + ROWS + 10);
@@ -306,14 +321,14 @@ class FaultMatrixIT {
       // first write and again in the failed one, so it is there twice, as written.
       assertThat(after.distinct).as("distinct keys").isEqualTo(ROWS + 19);
       assertThat(after.max).isEqualTo(ROWS + 29);
-      assertThat(t.staged()).as("open transactions").isEmpty();
+      assertThat(t.staged()).as("open or prepared transactions").isEmpty();
       record(
           sink,
           Fault.DRIVER_COMMIT_FAILS,
           "job fails after recording its commit, nothing visible; the next write completes it:"
               + " exact, "
               + fmt(after.count)
-              + " records");
+              + (sink.twoPhase() ? " rows" : " records"));
       return;
     }
     assertThat(t.staged()).as("left staged").isEmpty();
@@ -331,7 +346,7 @@ class FaultMatrixIT {
   @ParameterizedTest
   @EnumSource(
       value = Sink.class,
-      names = {"JDBC_DIRECT_POSTGRESQL"},
+      names = {"JDBC_DIRECT_POSTGRESQL", "JDBC_TWO_PHASE_POSTGRESQL", "JDBC_TWO_PHASE_MARIADB"},
       mode = EnumSource.Mode.EXCLUDE)
   void streamingQueryKilledAndRestarted(Sink sink) throws Exception {
     Target t = Target.of(sink, "stream");
@@ -443,6 +458,9 @@ class FaultMatrixIT {
         case JDBC_ATOMIC_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "atomic", cell);
         case JDBC_ATOMIC_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "atomic", cell);
         case JDBC_DIRECT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "direct", cell);
+        case JDBC_TWO_PHASE_POSTGRESQL ->
+            new JdbcTarget(DatabaseKind.POSTGRESQL, "two-phase", cell);
+        case JDBC_TWO_PHASE_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "two-phase", cell);
         case JDBC_UPSERT_H2 -> new JdbcTarget(DatabaseKind.H2, "upsert", cell);
         case JDBC_UPSERT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "upsert", cell);
         case JDBC_UPSERT_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "upsert", cell);
@@ -462,7 +480,7 @@ class FaultMatrixIT {
     JdbcTarget(DatabaseKind kind, String mode, String cell) {
       this.db = DATABASES.computeIfAbsent(kind, TestDatabase::create);
       this.mode = mode;
-      this.name = cell + "_" + mode;
+      this.name = cell + "_" + mode.replace("-", "_");
       String catalog = "fm_" + db.schema();
       spark.conf().set("spark.sql.catalog." + catalog, "io.tessera.jdbc.JdbcCatalog");
       spark.conf().set("spark.sql.catalog." + catalog + ".url", db.url());
@@ -530,6 +548,10 @@ class FaultMatrixIT {
 
     @Override
     void prepareForFailingCommit(Dataset<Row> existing) throws Exception {
+      if (twoPhase()) {
+        write(existing); // no primary key: the failed write adds id 5 again
+        return;
+      }
       create(true);
       existing.writeTo(table).append();
     }
@@ -541,13 +563,25 @@ class FaultMatrixIT {
      */
     @Override
     void writeForFailingCommit(Dataset<Row> rows) throws Exception {
+      if (twoPhase()) {
+        rows.writeTo(table).option("commit", mode).append();
+        return;
+      }
       rows.writeTo(table)
           .option("commit", mode)
           .overwrite(org.apache.spark.sql.functions.col("id").geq(ROWS + 5));
     }
 
+    boolean twoPhase() {
+      return mode.equals("two-phase");
+    }
+
     @Override
     String armCommitFailure() {
+      if (twoPhase()) {
+        io.tessera.jdbc.JdbcTestHooks.twoPhaseDriverDiesAfterDecision();
+        return "injected: the driver dies after recording its decision";
+      }
       return "Publishing the write into";
     }
 
@@ -609,8 +643,26 @@ class FaultMatrixIT {
               .get(0));
     }
 
+    /** Staging tables; for two-phase, the write's prepared transactions left behind. */
     @Override
     List<String> staged() throws Exception {
+      if (twoPhase()) {
+        List<String> left = new ArrayList<>();
+        if (db.kind() == DatabaseKind.POSTGRESQL) {
+          for (List<Object> r :
+              db.query("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE 'tsr2pc%'")) {
+            left.add(String.valueOf(r.get(0)));
+          }
+        } else {
+          for (List<Object> r : db.query("XA RECOVER")) {
+            String data = String.valueOf(r.get(3));
+            if (data.startsWith("tsr2pc")) {
+              left.add(data);
+            }
+          }
+        }
+        return left;
+      }
       return db.tables().stream().filter(t -> t.startsWith("tessera_stg")).toList();
     }
   }

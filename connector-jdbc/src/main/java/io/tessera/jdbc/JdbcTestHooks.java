@@ -1,0 +1,14 @@
+package io.tessera.jdbc;
+
+/**
+ * Fault injection for tests in other modules (the fault matrix), acting on the driver's JVM. Not
+ * for production use.
+ */
+public final class JdbcTestHooks {
+  private JdbcTestHooks() {}
+
+  /** The next commit=two-phase commit records its decision, then fails (commits nothing). */
+  public static void twoPhaseDriverDiesAfterDecision() {
+    TwoPhaseCommit.dieAfterDecisionForTests = true;
+  }
+}

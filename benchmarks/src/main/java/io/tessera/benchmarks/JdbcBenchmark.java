@@ -35,7 +35,13 @@ final class JdbcBenchmark {
     String columns =
         "(id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ, flag BOOLEAN)";
     for (String t :
-        List.of("spark_default", "spark_tuned", "tessera_atomic", "tessera_direct", "copy_limit")) {
+        List.of(
+            "spark_default",
+            "spark_tuned",
+            "tessera_atomic",
+            "tessera_direct",
+            "tessera_2pc",
+            "copy_limit")) {
       exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
     }
 
@@ -91,6 +97,16 @@ final class JdbcBenchmark {
                     () ->
                         df.writeTo("bench." + schema + ".tessera_direct")
                             .option("commit", "direct")
+                            .append()),
+                contender(
+                    "Tessera commit=two-phase (COPY, PREPARE TRANSACTION)",
+                    url,
+                    user,
+                    password,
+                    schema + ".tessera_2pc",
+                    () ->
+                        df.writeTo("bench." + schema + ".tessera_2pc")
+                            .option("commit", "two-phase")
                             .append())));
     if (withReferences) {
       contenders.add(
@@ -106,7 +122,9 @@ final class JdbcBenchmark {
     }
     try {
       return BenchmarkRunner.run(
-          String.format("PostgreSQL append, %,d rows x 5 columns, local[2]", rows),
+          String.format(
+              "PostgreSQL append, %,d rows x 5 columns, %d partitions, local[2]",
+              rows, Integer.getInteger("bench.jdbc.partitions", 2)),
           rows,
           rounds,
           contenders);
@@ -211,7 +229,7 @@ final class JdbcBenchmark {
   /** The workload's rows, generated as they are read (not cached). */
   static Dataset<Row> customerRows(SparkSession spark, long rows) {
     return spark
-        .range(0, rows, 1, 2)
+        .range(0, rows, 1, Integer.getInteger("bench.jdbc.partitions", 2))
         .selectExpr(
             "id",
             "concat('customer-', lpad(cast(id as string), 11, '0')) as name",

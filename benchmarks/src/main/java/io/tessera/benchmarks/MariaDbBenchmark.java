@@ -23,7 +23,9 @@ final class MariaDbBenchmark {
     JdbcBenchmark.exec(
         server, user, password, "DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db);
     String columns = "(id BIGINT, name LONGTEXT, amount DOUBLE, ts DATETIME(6), flag BOOLEAN)";
-    for (String t : List.of("spark_default", "spark_tuned", "tessera_atomic", "tessera_direct")) {
+    for (String t :
+        List.of(
+            "spark_default", "spark_tuned", "tessera_atomic", "tessera_direct", "tessera_2pc")) {
       JdbcBenchmark.exec(server, user, password, "CREATE TABLE " + db + "." + t + " " + columns);
     }
     spark.conf().set("spark.sql.catalog.mbench", "io.tessera.jdbc.JdbcCatalog");
@@ -49,7 +51,9 @@ final class MariaDbBenchmark {
     Dataset<Row> df = JdbcBenchmark.customers(spark, rows);
     try {
       return BenchmarkRunner.run(
-          String.format("MariaDB append, %,d rows x 5 columns, local[2]", rows),
+          String.format(
+              "MariaDB append, %,d rows x 5 columns, %d partitions, local[2]",
+              rows, Integer.getInteger("bench.jdbc.partitions", 2)),
           rows,
           rounds,
           List.of(
@@ -87,6 +91,16 @@ final class MariaDbBenchmark {
                   () ->
                       df.writeTo("mbench." + db + ".tessera_direct")
                           .option("commit", "direct")
+                          .append()),
+              JdbcBenchmark.contender(
+                  "Tessera commit=two-phase (batched INSERT, XA PREPARE)",
+                  server,
+                  user,
+                  password,
+                  db + ".tessera_2pc",
+                  () ->
+                      df.writeTo("mbench." + db + ".tessera_2pc")
+                          .option("commit", "two-phase")
                           .append())));
     } finally {
       df.unpersist();

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +53,10 @@ final class TwoPhaseCommit {
   private final String ledger;
   private final String tableName;
   private volatile boolean decided;
+
+  /** The decision's COMMIT was sent: if its answer was lost, the ledger knows the outcome. */
+  private volatile boolean deciding;
+
   private volatile boolean crashed;
 
   TwoPhaseCommit(JdbcConnector connector, JdbcDialect dialect, String ledger, String tableName) {
@@ -66,9 +69,16 @@ final class TwoPhaseCommit {
 
   /** The start of every transaction id of the writing user in this schema. */
   String scopePrefix() {
-    CRC32 crc = new CRC32();
-    crc.update(ledger.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return PREFIX + String.format("%08x", crc.getValue()) + "_";
+    // 48 bits of SHA-256: on MariaDB every user sees (and may end) every prepared XA transaction
+    // of the server, so scopes of different users and schemas must not collide.
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(ledger.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return PREFIX + java.util.HexFormat.of().formatHex(h, 0, 6) + "_";
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The start of every transaction id of one write. */
@@ -149,12 +159,8 @@ final class TwoPhaseCommit {
       c.setAutoCommit(true);
       for (String gid : chosen) {
         try {
-          prepared.commit(c, gid);
+          commitOne(c, gid);
         } catch (SQLException e) {
-          if (prepared.isUnknown(e)) {
-            // A decided transaction is never rolled back: another write's recovery committed it.
-            continue;
-          }
           throw new TesseraException(
               TesseraError.COMMIT_OUTCOME_UNKNOWN,
               "Committing the prepared transaction "
@@ -172,7 +178,7 @@ final class TwoPhaseCommit {
       }
       long committed = System.nanoTime();
       endOthers(c, writePrefix, new HashSet<>(chosen));
-      deleteDecision(c, chosen);
+      deleteCarriedOut(c, writePrefix, chosen);
       LOG.info(
           "tessera-jdbc: {} prepared transactions committed into {} in {} ms (decision {} ms,"
               + " commit {} ms)",
@@ -182,7 +188,66 @@ final class TwoPhaseCommit {
           (recorded - start) / 1_000_000L,
           (committed - recorded) / 1_000_000L);
     } catch (SQLException e) {
+      if (decided) {
+        throw new TesseraException(
+            TesseraError.COMMIT_OUTCOME_UNKNOWN,
+            "The write into "
+                + tableName
+                + " failed after its decision was recorded in "
+                + ledger
+                + " ("
+                + connector.redact(JdbcConnector.describe(e))
+                + "): the next two-phase write into the schema, or CALL"
+                + " <catalog>.system.cleanup, commits it; do not re-run the job",
+            connector.redactThrowable(e));
+      }
       throw connector.sqlFailed("Committing the two-phase write into " + tableName, "", e);
+    }
+  }
+
+  /**
+   * Commits one decided transaction. "Unknown" or "busy" can mean that another session (a recovery)
+   * is committing or has committed it, or, on MariaDB, that its task's session has not yet ended on
+   * the server: while it is still listed as prepared, wait and try again.
+   */
+  private void commitOne(Connection c, String gid) throws SQLException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        prepared.commit(c, gid);
+        return;
+      } catch (SQLException e) {
+        if (!prepared.isUnknownOrBusy(e)) {
+          throw e;
+        }
+        String writePrefix = gid.substring(0, gid.lastIndexOf('_', gid.lastIndexOf('_') - 1) + 1);
+        if (!prepared.list(c, writePrefix).contains(gid)) {
+          return; // decided transactions are never rolled back: it was committed
+        }
+        if (attempt >= 100) {
+          throw e;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Deletes the decisions of {@code gids} that are carried out (no longer prepared). */
+  private void deleteCarriedOut(Connection c, String writePrefix, List<String> gids) {
+    try {
+      Set<String> still = new HashSet<>(prepared.list(c, writePrefix));
+      deleteDecision(c, gids.stream().filter(g -> !still.contains(g)).toList());
+    } catch (SQLException e) {
+      LOG.warn(
+          "tessera-jdbc: the write into {} is committed, but checking its decision in {} failed"
+              + " ({}); the next write or cleanup deletes it",
+          tableName,
+          ledger,
+          connector.redact(e.getMessage()));
     }
   }
 
@@ -220,6 +285,7 @@ final class TwoPhaseCommit {
         }
         ps.executeBatch();
       }
+      deciding = true;
       c.commit();
       decided = true;
     } catch (SQLException | RuntimeException e) {
@@ -267,7 +333,7 @@ final class TwoPhaseCommit {
     try {
       prepared.rollback(c, gid);
     } catch (SQLException e) {
-      if (!prepared.isUnknown(e)) {
+      if (!prepared.isUnknownOrBusy(e)) {
         LOG.warn(
             "tessera-jdbc: rolling back prepared transaction {} failed ({}); CALL"
                 + " <catalog>.system.cleanup rolls it back",
@@ -310,6 +376,19 @@ final class TwoPhaseCommit {
     }
     try (Connection c = connector.open()) {
       c.setAutoCommit(true);
+      if (deciding) {
+        // The decision's COMMIT may have succeeded without its answer: look before rolling back.
+        Set<String> recorded = decisions(c, writePrefix);
+        if (!recorded.isEmpty()) {
+          LOG.warn(
+              "tessera-jdbc: the write into {} failed, but its decision is recorded in {}; the"
+                  + " next two-phase write into the schema or CALL <catalog>.system.cleanup"
+                  + " commits it",
+              tableName,
+              ledger);
+          return;
+        }
+      }
       endOthers(c, writePrefix, Set.of());
     } catch (SQLException e) {
       LOG.warn(
@@ -339,10 +418,10 @@ final class TwoPhaseCommit {
             prepared.commit(c, gid);
             done.add(gid + " committed");
           } catch (SQLException e) {
-            if (!prepared.isUnknown(e)) {
+            if (!prepared.isUnknownOrBusy(e)) {
               throw e;
             }
-            // committed meanwhile by its own driver: decided transactions are never rolled back
+            // its own driver is committing it (or just did): decided ones are never rolled back
           }
         }
       }

@@ -817,12 +817,12 @@ public abstract class JdbcDialect implements Serializable {
     return true;
   }
 
-  /** Opens the loader a task streams its rows through. */
   /** The server's two-phase commit, or null when Tessera does not support it there (H2). */
   public PreparedTransactions preparedTransactions() {
     return null;
   }
 
+  /** Opens the loader a task streams its rows through. */
   public BulkLoader newLoader(
       Connection connection, String qualifiedTable, StructType schema, Long attempt, int batchSize)
       throws SQLException {

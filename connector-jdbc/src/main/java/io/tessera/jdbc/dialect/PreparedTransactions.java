@@ -37,8 +37,12 @@ public abstract class PreparedTransactions {
   /** Rolls back a prepared transaction (on an autocommit connection). */
   public abstract void rollback(Connection c, String gid) throws SQLException;
 
-  /** Whether {@code e} says the prepared transaction does not exist (ended already). */
-  public abstract boolean isUnknown(SQLException e);
+  /**
+   * Whether {@code e} says the prepared transaction cannot be ended now: it does not exist (ended
+   * already, or on MariaDB still attached to its task's closing session) or another session is
+   * ending it. The caller looks again whether it is still prepared.
+   */
+  public abstract boolean isUnknownOrBusy(SQLException e);
 
   static String literal(String gid) {
     if (!gid.matches("[a-z0-9_]{1,64}")) {
@@ -74,6 +78,10 @@ public abstract class PreparedTransactions {
 
     @Override
     public void begin(Connection c, String gid) throws SQLException {
+      // A task that waits for a lock held by a prepared transaction (a key another attempt of the
+      // write inserted, a writer queued behind one) would wait for a decision that only comes
+      // after it finishes: fail it after a minute instead of hanging.
+      run(c, "SET lock_timeout = '60s'");
       c.setAutoCommit(false);
     }
 
@@ -116,16 +124,54 @@ public abstract class PreparedTransactions {
     }
 
     @Override
-    public boolean isUnknown(SQLException e) {
-      return "42704".equals(e.getSQLState());
+    public boolean isUnknownOrBusy(SQLException e) {
+      // 42704: no such prepared transaction; 55000: it is busy (another session is ending it)
+      return "42704".equals(e.getSQLState()) || "55000".equals(e.getSQLState());
     }
   }
 
   /** MariaDB/MySQL: XA START/END/PREPARE, XA RECOVER, XA COMMIT/ROLLBACK (InnoDB). */
   static final class MariaDb extends PreparedTransactions {
+    /**
+     * MariaDB keeps a prepared XA transaction after its session ends only from 10.5.2 on
+     * (MDEV-742); the driver must be able to list them ({@code XA RECOVER}; MySQL 8 needs
+     * XA_RECOVER_ADMIN). InnoDB supports XA; the target's engine is checked on its own.
+     */
     @Override
-    public String unavailableReason(Connection c) {
-      return null; // InnoDB always supports XA; the target's engine is checked on its own
+    public String unavailableReason(Connection c) throws SQLException {
+      String version;
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT VERSION()")) {
+        rs.next();
+        version = rs.getString(1);
+      }
+      if (version.contains("MariaDB")) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)\\.(\\d+)").matcher(version);
+        if (m.find()) {
+          int v =
+              Integer.parseInt(m.group(1)) * 10000
+                  + Integer.parseInt(m.group(2)) * 100
+                  + Integer.parseInt(m.group(3));
+          if (v < 100502) {
+            return "MariaDB "
+                + version
+                + " rolls back a prepared XA transaction when its session ends (fixed in 10.5.2,"
+                + " MDEV-742)";
+          }
+        }
+      }
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("XA RECOVER")) {
+        while (rs.next()) {
+          // listing works
+        }
+      } catch (SQLException e) {
+        return "the database user cannot list prepared XA transactions (XA RECOVER: "
+            + e.getMessage()
+            + "; on MySQL 8 grant XA_RECOVER_ADMIN)";
+      }
+      return null;
     }
 
     @Override
@@ -184,8 +230,9 @@ public abstract class PreparedTransactions {
     }
 
     @Override
-    public boolean isUnknown(SQLException e) {
-      return e.getErrorCode() == 1397; // ER_XAER_NOTA: unknown XID
+    public boolean isUnknownOrBusy(SQLException e) {
+      // ER_XAER_NOTA: unknown XID, also while the branch is still attached to its task's session
+      return e.getErrorCode() == 1397;
     }
   }
 }

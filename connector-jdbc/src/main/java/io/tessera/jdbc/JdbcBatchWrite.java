@@ -142,8 +142,10 @@ final class JdbcBatchWrite implements BatchWrite {
       prepareLock(privileges);
       twoPhaseCommit = new TwoPhaseCommit(connector, dialect, ledger, table.name());
       twoPhaseCommit.requireAvailable();
-      // Finish what an earlier two-phase write of this user into the schema decided.
-      twoPhaseCommit.recover(null);
+      // Finish what an earlier two-phase write of this user into the schema decided (and roll
+      // back what a write that started over a day ago left undecided) before counting capacity.
+      twoPhaseCommit.recover(TwoPhaseCommit.nowSeconds() - TwoPhaseCommit.UNDECIDED_LIMIT_SECONDS);
+      twoPhaseCommit.requireCapacity(info.numPartitions());
       twoPhasePrefix = twoPhaseCommit.writePrefix(TwoPhaseCommit.nowSeconds(), writeId);
       LOG.info(
           "tessera-jdbc: {} tasks will load {} and prepare their transactions ({}*)",
@@ -457,6 +459,77 @@ final class JdbcBatchWrite implements BatchWrite {
     return out;
   }
 
+  /**
+   * Overlap (see {@link JdbcWriteOptions#OVERLAP_PUBLISH}): the publish transaction starts at the
+   * first committed task and copies each committed attempt's rows while other tasks still load.
+   * Spark calls {@link #onDataWriterCommit} on its scheduler's thread, so the copies run on a
+   * thread of this write; a failure there fails the commit, which rolls everything back.
+   */
+  private boolean overlaps() {
+    return atomic
+        && !streaming
+        && mode instanceof WriteMode.Append
+        && dialect.locksTableItself()
+        && options.get(JdbcWriteOptions.OVERLAP_PUBLISH);
+  }
+
+  private java.util.concurrent.ExecutorService copier;
+  private AtomicPublish earlyPublish;
+  private volatile RuntimeException earlyFailure;
+  private volatile boolean aborting;
+
+  @Override
+  public void onDataWriterCommit(WriterCommitMessage message) {
+    if (!overlaps() || !(message instanceof JdbcCommitMessage m) || m.rows() == 0) {
+      return;
+    }
+    synchronized (this) {
+      if (copier == null) {
+        copier =
+            java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "tessera-jdbc-early-publish");
+                  t.setDaemon(true);
+                  return t;
+                });
+        earlyPublish = newPublish(null);
+      }
+      copier.execute(
+          () -> {
+            if (earlyFailure == null && !aborting) {
+              try {
+                earlyPublish.copyEarly(m.taskId());
+              } catch (RuntimeException e) {
+                earlyFailure = e;
+              }
+            }
+          });
+    }
+  }
+
+  /** Waits for the copies begun early; their failure fails the write. */
+  private void finishEarlyCopies() {
+    java.util.concurrent.ExecutorService c;
+    synchronized (this) {
+      c = copier;
+    }
+    if (c == null) {
+      return;
+    }
+    c.shutdown();
+    try {
+      while (!c.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+        LOG.info("tessera-jdbc: waiting for the early copies into {}", table.name());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted waiting for the early copies", e);
+    }
+    if (earlyFailure != null) {
+      throw earlyFailure;
+    }
+  }
+
   @Override
   public void commit(WriterCommitMessage[] messages) {
     publish(messages, null);
@@ -500,20 +573,18 @@ final class JdbcBatchWrite implements BatchWrite {
           committed.size());
       return;
     }
-    AtomicPublish publish =
-        new AtomicPublish(
-            table,
-            schema,
-            connector,
-            staging,
-            ledger,
-            writeId,
-            new ReplacedRows(dialect, schema, mode, partitionKeys, target, staging),
-            mode instanceof WriteMode.Upsert u
-                ? new UpsertedRows(dialect, schema, u, target, staging, table.name())
-                : null,
-            epoch);
+    AtomicPublish publish;
     boolean published;
+    try {
+      finishEarlyCopies();
+      publish = earlyPublish != null ? earlyPublish : newPublish(epoch);
+    } catch (RuntimeException e) {
+      if (earlyPublish != null) {
+        earlyPublish.rollbackEarly();
+      }
+      dropStaging();
+      throw e;
+    }
     try {
       published = publish.publish(chunks(committed), rows);
     } finally {
@@ -534,6 +605,21 @@ final class JdbcBatchWrite implements BatchWrite {
         table.name(),
         mode.describe(),
         commitMillis.get());
+  }
+
+  private AtomicPublish newPublish(AtomicPublish.Epoch epoch) {
+    return new AtomicPublish(
+        table,
+        schema,
+        connector,
+        staging,
+        ledger,
+        writeId,
+        new ReplacedRows(dialect, schema, mode, partitionKeys, target, staging),
+        mode instanceof WriteMode.Upsert u
+            ? new UpsertedRows(dialect, schema, u, target, staging, table.name())
+            : null,
+        epoch);
   }
 
   /**
@@ -581,6 +667,15 @@ final class JdbcBatchWrite implements BatchWrite {
           table.name(),
           staging);
     } else if (atomic) {
+      aborting = true; // copies still queued are skipped
+      try {
+        finishEarlyCopies();
+      } catch (RuntimeException ignored) {
+        // the write fails anyway; its early copies are rolled back below
+      }
+      if (earlyPublish != null) {
+        earlyPublish.rollbackEarly();
+      }
       dropStaging();
       LOG.warn("tessera-jdbc: write into {} aborted; the table is unchanged", table.name());
     } else {

@@ -35,6 +35,12 @@ final class TwoPhaseCommit {
 
   static final String PREFIX = "tsr2pc_";
 
+  /**
+   * A prepared transaction without a decision whose write started this long ago is rolled back by
+   * the next two-phase write (its driver is gone, or the write fails cleanly at its decision).
+   */
+  static final long UNDECIDED_LIMIT_SECONDS = 24 * 3600;
+
   /** The ledger row whose lock serialises decisions and rollbacks of undecided transactions. */
   private static final String LOCK_ROW = "tsr2pc_lock";
 
@@ -96,6 +102,20 @@ final class TwoPhaseCommit {
 
   static long nowSeconds() {
     return System.currentTimeMillis() / 1000 + clockOffsetSecondsForTests;
+  }
+
+  /** Fails, before any task runs, when the server cannot hold the write's transactions now. */
+  void requireCapacity(int partitions) {
+    try (Connection c = connector.open()) {
+      String reason = prepared.capacityProblem(c, partitions);
+      if (reason != null) {
+        throw new TesseraException(
+            TesseraError.UNSUPPORTED_WRITE_MODE,
+            "commit=two-phase into " + tableName + " is not possible now: " + reason);
+      }
+    } catch (SQLException e) {
+      throw connector.sqlFailed("Checking two-phase commit for " + tableName, "", e);
+    }
   }
 
   /** Fails, before any task runs, when the server cannot prepare transactions. */

@@ -193,6 +193,26 @@ abstract class JdbcTwoPhaseContractIT extends JdbcSuite {
   }
 
   @Test
+  void theNextWriteRollsBackWhatAWriteLeftUndecidedOverADayAgo() throws Exception {
+    String t = createEvents("stale", 10, "");
+    TwoPhaseCommit.crashBeforeDecisionForTests = true;
+    assertThatThrownBy(() -> twoPhase(events(10, 1000), t)).hasStackTraceContaining("injected");
+    assertThat(prepared("stale")).hasSize(4);
+    twoPhase(events(1000, 1010), t);
+    assertThat(prepared("stale")).as("younger than a day: left alone").hasSize(4);
+
+    TwoPhaseCommit.clockOffsetSecondsForTests = 25 * 3600;
+    twoPhase(events(1010, 1020), t);
+    assertThat(prepared("stale")).isEmpty();
+    assertThat(rows(t))
+        .isEqualTo(
+            expected(
+                java.util.stream.LongStream.concat(
+                    java.util.stream.LongStream.range(0, 10),
+                    java.util.stream.LongStream.range(1000, 1020))));
+  }
+
+  @Test
   void whatTwoPhaseDoesNotDoIsRefusedBeforeAnythingIsWritten() throws Exception {
     String t = createEvents("refused", 10, "");
     assertThatThrownBy(

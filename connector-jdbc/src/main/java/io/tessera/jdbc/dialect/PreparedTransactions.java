@@ -19,6 +19,14 @@ public abstract class PreparedTransactions {
   /** Why this server cannot prepare transactions (with the setting to change), or null. */
   public abstract String unavailableReason(Connection c) throws SQLException;
 
+  /**
+   * Why this server cannot hold {@code count} more prepared transactions now, or null (PostgreSQL
+   * limits them with max_prepared_transactions; MariaDB does not).
+   */
+  public String capacityProblem(Connection c, int count) throws SQLException {
+    return null;
+  }
+
   /** Starts the task's transaction on a fresh connection. */
   public abstract void begin(Connection c, String gid) throws SQLException;
 
@@ -71,6 +79,31 @@ public abstract class PreparedTransactions {
               + " transactions: set it (e.g. ALTER SYSTEM SET max_prepared_transactions = 64, at"
               + " least the write's partitions times its concurrent writes) and restart the"
               + " server";
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public String capacityProblem(Connection c, int count) throws SQLException {
+      try (Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT current_setting('max_prepared_transactions')::int,"
+                      + " (SELECT count(*) FROM pg_prepared_xacts)")) {
+        rs.next();
+        int max = rs.getInt(1);
+        int used = rs.getInt(2);
+        if (count > max - used) {
+          return "the write has "
+              + count
+              + " partitions, each preparing a transaction, but the PostgreSQL server allows "
+              + max
+              + " prepared transactions (max_prepared_transactions) and "
+              + used
+              + " are prepared now: raise the setting (restart), repartition the write to fewer"
+              + " partitions, or end the prepared transactions left (CALL"
+              + " <catalog>.system.cleanup, pg_prepared_xacts)";
         }
       }
       return null;

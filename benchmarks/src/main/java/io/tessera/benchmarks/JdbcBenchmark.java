@@ -39,7 +39,6 @@ final class JdbcBenchmark {
             "spark_default",
             "spark_tuned",
             "tessera_atomic",
-            "tessera_atomic_serial",
             "tessera_direct",
             "tessera_2pc",
             "copy_limit")) {
@@ -89,16 +88,6 @@ final class JdbcBenchmark {
                     password,
                     schema + ".tessera_atomic",
                     () -> df.writeTo("bench." + schema + ".tessera_atomic").append()),
-                contender(
-                    "Tessera commit=atomic, overlapPublish=false (copy after the last task)",
-                    url,
-                    user,
-                    password,
-                    schema + ".tessera_atomic_serial",
-                    () ->
-                        df.writeTo("bench." + schema + ".tessera_atomic_serial")
-                            .option("overlapPublish", "false")
-                            .append()),
                 contender(
                     "Tessera commit=direct (COPY)",
                     url,

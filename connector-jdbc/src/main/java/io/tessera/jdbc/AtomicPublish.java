@@ -52,20 +52,6 @@ final class AtomicPublish {
   /** False while a COMMIT's outcome is unknown: the staging table must then stay. */
   private boolean outcomeKnown = true;
 
-  /**
-   * The publish transaction, begun before the job ended ({@link #beginEarly}): committed attempts'
-   * rows are copied into the target while other tasks still load, and {@link #publish} continues
-   * the same transaction. Null otherwise.
-   */
-  private Connection early;
-
-  private final java.util.Set<Long> copiedEarly = new java.util.HashSet<>();
-  private long insertedEarly;
-
-  /** Test hook: how many attempts' rows were copied before the job ended, in this JVM. */
-  static final java.util.concurrent.atomic.AtomicLong EARLY_COPIES_FOR_TESTS =
-      new java.util.concurrent.atomic.AtomicLong();
-
   AtomicPublish(
       JdbcTable table,
       StructType schema,
@@ -103,33 +89,17 @@ final class AtomicPublish {
    *     published again
    */
   boolean publish(List<List<Long>> attemptChunks, long expectedRows) {
-    Connection c = early != null ? early : connector.open();
+    Connection c = connector.open();
     boolean published = false;
     String sql = "";
     try {
-      if (early == null) {
-        begin(c);
-      } else {
-        // Rows copied early stay only if Spark's final list holds their attempt.
-        java.util.Set<Long> chosen = new java.util.HashSet<>();
-        attemptChunks.forEach(chosen::addAll);
-        if (!chosen.containsAll(copiedEarly)) {
-          throw new TesseraException(
-              TesseraError.COMMIT_FAILED,
-              "Publishing into "
-                  + table.name()
-                  + ": an attempt whose rows were copied early is not among those Spark"
-                  + " committed; rolled back, the table is unchanged");
-        }
-        List<List<Long>> rest = new ArrayList<>();
-        for (List<Long> chunk : attemptChunks) {
-          List<Long> left = chunk.stream().filter(a -> !copiedEarly.contains(a)).toList();
-          if (!left.isEmpty()) {
-            rest.add(left);
-          }
-        }
-        attemptChunks = rest;
+      dialect.preparePublishSession(c);
+      c.setAutoCommit(false);
+      if (dialect.publishIsolation() != null) {
+        c.setTransactionIsolation(dialect.publishIsolation());
       }
+      sql = dialect.lockTarget(table.schemaName(), target, replaced.replacesRows());
+      lock(c, sql);
       Long lastEpoch = null;
       if (epoch != null) {
         sql = dialect.findEpoch(ledger);
@@ -177,13 +147,25 @@ final class AtomicPublish {
         sql = s.sql();
         s.run(c);
       }
-      long inserted = insertedEarly;
+      String columns =
+          Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
+      long inserted = 0;
       if (upserted != null) {
         sql = "upsert from " + staging;
         inserted = upserted.apply(c, attemptChunks);
       }
       for (List<Long> chunk : upserted != null ? List.<List<Long>>of() : attemptChunks) {
-        sql = copySql(chunk.size());
+        sql =
+            "INSERT INTO "
+                + target
+                + " ("
+                + columns
+                + ") SELECT "
+                + columns
+                + " FROM "
+                + staging
+                + " WHERE "
+                + replaced.attemptIn(chunk.size());
         inserted += new SqlStatement(sql, new ArrayList<>(chunk)).run(c);
       }
       if (inserted != expectedRows) {
@@ -247,81 +229,6 @@ final class AtomicPublish {
             "tessera-jdbc: closing the commit connection failed: {}",
             connector.redact(e.getMessage()));
       }
-    }
-  }
-
-  /** The session settings, the transaction and the target's lock the publish starts with. */
-  private void begin(Connection c) throws SQLException {
-    dialect.preparePublishSession(c);
-    c.setAutoCommit(false);
-    if (dialect.publishIsolation() != null) {
-      c.setTransactionIsolation(dialect.publishIsolation());
-    }
-    lock(c, dialect.lockTarget(table.schemaName(), target, replaced.replacesRows()));
-  }
-
-  private String copySql(int attempts) {
-    String columns =
-        Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
-    return "INSERT INTO "
-        + target
-        + " ("
-        + columns
-        + ") SELECT "
-        + columns
-        + " FROM "
-        + staging
-        + " WHERE "
-        + replaced.attemptIn(attempts);
-  }
-
-  /**
-   * Copies a committed attempt's rows into the target before the job ends, in the publish
-   * transaction (begun at the first such copy). Only for a batch append whose lock lets other
-   * appends run beside it; nothing is visible before {@link #publish} commits.
-   */
-  void copyEarly(long attempt) {
-    String sql = "";
-    try {
-      if (early == null) {
-        Connection c = connector.open();
-        try {
-          begin(c);
-        } catch (SQLException | RuntimeException e) {
-          JdbcConnector.rollbackQuietly(c);
-          c.close();
-          throw e;
-        }
-        early = c;
-      }
-      sql = copySql(1);
-      insertedEarly += new SqlStatement(sql, List.of(attempt)).run(early);
-      copiedEarly.add(attempt);
-      EARLY_COPIES_FOR_TESTS.incrementAndGet();
-    } catch (SQLException e) {
-      throw new TesseraException(
-          TesseraError.COMMIT_FAILED,
-          "Copying the rows of a committed task into "
-              + table.name()
-              + " failed; the publish is rolled back, the table is unchanged: "
-              + connector.redact(JdbcConnector.describe(e))
-              + " [SQL: "
-              + sql
-              + "]",
-          connector.redactThrowable(e));
-    }
-  }
-
-  /** Rolls back and closes a publish transaction begun early (the write failed). */
-  void rollbackEarly() {
-    if (early != null) {
-      JdbcConnector.rollbackQuietly(early);
-      try {
-        early.close();
-      } catch (SQLException ignored) {
-        // rolled back already
-      }
-      early = null;
     }
   }
 

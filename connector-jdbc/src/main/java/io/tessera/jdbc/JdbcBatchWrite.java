@@ -459,77 +459,6 @@ final class JdbcBatchWrite implements BatchWrite {
     return out;
   }
 
-  /**
-   * Overlap (see {@link JdbcWriteOptions#OVERLAP_PUBLISH}): the publish transaction starts at the
-   * first committed task and copies each committed attempt's rows while other tasks still load.
-   * Spark calls {@link #onDataWriterCommit} on its scheduler's thread, so the copies run on a
-   * thread of this write; a failure there fails the commit, which rolls everything back.
-   */
-  private boolean overlaps() {
-    return atomic
-        && !streaming
-        && mode instanceof WriteMode.Append
-        && dialect.locksTableItself()
-        && options.get(JdbcWriteOptions.OVERLAP_PUBLISH);
-  }
-
-  private java.util.concurrent.ExecutorService copier;
-  private AtomicPublish earlyPublish;
-  private volatile RuntimeException earlyFailure;
-  private volatile boolean aborting;
-
-  @Override
-  public void onDataWriterCommit(WriterCommitMessage message) {
-    if (!overlaps() || !(message instanceof JdbcCommitMessage m) || m.rows() == 0) {
-      return;
-    }
-    synchronized (this) {
-      if (copier == null) {
-        copier =
-            java.util.concurrent.Executors.newSingleThreadExecutor(
-                r -> {
-                  Thread t = new Thread(r, "tessera-jdbc-early-publish");
-                  t.setDaemon(true);
-                  return t;
-                });
-        earlyPublish = newPublish(null);
-      }
-      copier.execute(
-          () -> {
-            if (earlyFailure == null && !aborting) {
-              try {
-                earlyPublish.copyEarly(m.taskId());
-              } catch (RuntimeException e) {
-                earlyFailure = e;
-              }
-            }
-          });
-    }
-  }
-
-  /** Waits for the copies begun early; their failure fails the write. */
-  private void finishEarlyCopies() {
-    java.util.concurrent.ExecutorService c;
-    synchronized (this) {
-      c = copier;
-    }
-    if (c == null) {
-      return;
-    }
-    c.shutdown();
-    try {
-      while (!c.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
-        LOG.info("tessera-jdbc: waiting for the early copies into {}", table.name());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted waiting for the early copies", e);
-    }
-    if (earlyFailure != null) {
-      throw earlyFailure;
-    }
-  }
-
   @Override
   public void commit(WriterCommitMessage[] messages) {
     publish(messages, null);
@@ -573,18 +502,8 @@ final class JdbcBatchWrite implements BatchWrite {
           committed.size());
       return;
     }
-    AtomicPublish publish;
+    AtomicPublish publish = newPublish(epoch);
     boolean published;
-    try {
-      finishEarlyCopies();
-      publish = earlyPublish != null ? earlyPublish : newPublish(epoch);
-    } catch (RuntimeException e) {
-      if (earlyPublish != null) {
-        earlyPublish.rollbackEarly();
-      }
-      dropStaging();
-      throw e;
-    }
     try {
       published = publish.publish(chunks(committed), rows);
     } finally {
@@ -667,15 +586,6 @@ final class JdbcBatchWrite implements BatchWrite {
           table.name(),
           staging);
     } else if (atomic) {
-      aborting = true; // copies still queued are skipped
-      try {
-        finishEarlyCopies();
-      } catch (RuntimeException ignored) {
-        // the write fails anyway; its early copies are rolled back below
-      }
-      if (earlyPublish != null) {
-        earlyPublish.rollbackEarly();
-      }
       dropStaging();
       LOG.warn("tessera-jdbc: write into {} aborted; the table is unchanged", table.name());
     } else {

@@ -74,13 +74,6 @@ public final class JdbcWriteOptions {
           false,
           "let overwrite/truncate delete rows that other tables' ON DELETE CASCADE / SET NULL"
               + " foreign keys reference (their rows change too)");
-  public static final OptionSpec<Boolean> OVERLAP_PUBLISH =
-      OptionSpec.bool(
-          "overlapPublish",
-          true,
-          "commit=atomic batch appends on PostgreSQL: copy each committed task's rows into the"
-              + " target while other tasks still load, inside the one publish transaction (whose"
-              + " append lock is then held from the first task's commit to the job's end)");
   public static final OptionSpec<Integer> NUM_PARTITIONS =
       OptionSpec.intInRange(
           "numPartitions",
@@ -120,7 +113,6 @@ public final class JdbcWriteOptions {
               BATCH_SIZE,
               PARTITION_KEYS,
               ALLOW_CASCADING_DELETES,
-              OVERLAP_PUBLISH,
               NUM_PARTITIONS,
               WRITE_MODE,
               UPSERT_KEYS,

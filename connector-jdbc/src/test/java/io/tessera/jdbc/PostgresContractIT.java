@@ -15,35 +15,6 @@ class PostgresContractIT extends JdbcContractIT {
     return DatabaseKind.POSTGRESQL;
   }
 
-  /**
-   * With overlapPublish (the default for appends here), committed tasks' rows are copied into the
-   * target before the job ends; a job that then fails leaves the target as it was.
-   */
-  @Test
-  void rowsCopiedEarlyAreRolledBackWhenTheJobThenFails() throws Exception {
-    String t = createEvents("early", 10, "");
-    long before = AtomicPublish.EARLY_COPIES_FOR_TESTS.get();
-    // ids 1510..2009 are partition 3, which runs after partitions 0 and 1 committed.
-    assertThatThrownBy(
-            () ->
-                events(10, 2010)
-                    .selectExpr("fail_always(id, 2009L) as id", "day", "amount")
-                    .writeTo(t)
-                    .append())
-        .hasStackTraceContaining("injected failure, id 2009");
-    assertThat(AtomicPublish.EARLY_COPIES_FOR_TESTS.get() - before)
-        .as("committed tasks copied before the job failed")
-        .isGreaterThanOrEqualTo(2);
-    assertThat(rows(t)).isEqualTo(expected(0, 10));
-    assertThat(db.tables()).noneMatch(n -> n.startsWith("tessera_stg"));
-
-    // And a successful job with early copies publishes every row once.
-    long copies = AtomicPublish.EARLY_COPIES_FOR_TESTS.get();
-    events(10, 2010).writeTo(t).append();
-    assertThat(AtomicPublish.EARLY_COPIES_FOR_TESTS.get() - copies).isGreaterThanOrEqualTo(1);
-    assertThat(rows(t)).isEqualTo(expected(0, 2010));
-  }
-
   /** A declaratively partitioned table is listed by SHOW TABLES and takes every write mode. */
   @Test
   void partitionedTablesAreListedAndWritable() throws Exception {

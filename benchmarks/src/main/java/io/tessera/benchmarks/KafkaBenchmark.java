@@ -27,14 +27,7 @@ final class KafkaBenchmark {
   static BenchmarkRunner.Result run(SparkSession spark, long records, int rounds) throws Exception {
     KafkaBroker broker = KafkaBroker.shared();
     String servers = broker.bootstrapServers();
-    Dataset<Row> df =
-        spark
-            .range(0, records, 1, 2)
-            .selectExpr(
-                "lpad(cast(id as string), 10, '0') as key",
-                "concat(repeat('x', 90), lpad(cast(id as string), 10, '0')) as value")
-            .cache();
-    df.count();
+    Dataset<Row> df = records(spark, records, 2);
     List<Contender> contenders =
         List.of(
             contender(
@@ -94,6 +87,19 @@ final class KafkaBenchmark {
     } finally {
       df.unpersist();
     }
+  }
+
+  /** N records (10-byte key, 100-byte value) in {@code partitions} partitions, cached. */
+  static Dataset<Row> records(SparkSession spark, long records, int partitions) {
+    Dataset<Row> df =
+        spark
+            .range(0, records, 1, partitions)
+            .selectExpr(
+                "lpad(cast(id as string), 10, '0') as key",
+                "concat(repeat('x', 90), lpad(cast(id as string), 10, '0')) as value")
+            .cache();
+    df.count();
+    return df;
   }
 
   /** The same records from two plain producer threads: what the broker can take. */

@@ -23,14 +23,7 @@ final class KafkaExactlyOnceBenchmark {
       throws Exception {
     KafkaBroker broker = KafkaBroker.shared();
     String servers = broker.bootstrapServers();
-    Dataset<Row> df =
-        spark
-            .range(0, records, 1, partitions)
-            .selectExpr(
-                "lpad(cast(id as string), 10, '0') as key",
-                "concat(repeat('x', 90), lpad(cast(id as string), 10, '0')) as value")
-            .cache();
-    df.count();
+    Dataset<Row> df = KafkaBenchmark.records(spark, records, partitions);
     List<Contender> contenders =
         List.of(
             KafkaBenchmark.contender(

@@ -19,12 +19,9 @@ import java.util.stream.LongStream;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.admin.TransactionState;
-import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
@@ -46,32 +43,7 @@ class KafkaExactlyOnceIT {
   static void start() {
     spark = SharedSpark.session();
     broker = KafkaBroker.shared();
-    // eo_fail_first(id, victim): the first attempt of the task holding `victim` fails there.
-    spark
-        .udf()
-        .register(
-            "eo_fail_first",
-            (UDF2<Long, Long, Long>)
-                (id, victim) -> {
-                  if (id.equals(victim) && TaskContext.get().attemptNumber() == 0) {
-                    throw new IllegalStateException("injected: first attempt fails at " + id);
-                  }
-                  return id;
-                },
-            DataTypes.LongType);
-    // eo_fail_while(id, victim, flag): every attempt fails at `victim` while the flag file exists.
-    spark
-        .udf()
-        .register(
-            "eo_fail_while",
-            (UDF3<Long, Long, String, Long>)
-                (id, victim, flag) -> {
-                  if (id.equals(victim) && Files.exists(Path.of(flag))) {
-                    throw new IllegalStateException("injected: fails at " + id);
-                  }
-                  return id;
-                },
-            DataTypes.LongType);
+    io.tessera.testing.FaultInjection.register(spark);
   }
 
   /** key = id, value = 'v-' + id. */
@@ -124,7 +96,7 @@ class KafkaExactlyOnceIT {
     String topic = broker.newTopic("eo_first", 4);
     String prefix = Names.unique("first");
     // The last row of partition 0: the failed attempt sent all the others of its partition.
-    save(records("eo_fail_first(id, 499L)", 0, 2000, 4), topic, prefix);
+    save(records("fail_first_attempt(id, 499L)", 0, 2000, 4), topic, prefix);
 
     assertThat(read(topic, "read_committed")).isEqualTo(expected(0, 2000));
     assertThat(read(topic, "read_uncommitted").size())
@@ -186,7 +158,7 @@ class KafkaExactlyOnceIT {
     String topic = broker.newTopic("eo_failed", 4);
     String prefix = Names.unique("failed");
     Path flag = Files.createFile(TestPaths.newFolder("eo-failed").resolve("fail"));
-    Dataset<Row> df = records("eo_fail_while(id, 1999L, '" + flag + "')", 0, 2000, 4);
+    Dataset<Row> df = records("fail_while(id, 1999L, '" + flag + "')", 0, 2000, 4);
 
     assertThatThrownBy(() -> save(df, topic, prefix)).hasStackTraceContaining("injected");
     assertThat(read(topic, "read_committed")).isEmpty();

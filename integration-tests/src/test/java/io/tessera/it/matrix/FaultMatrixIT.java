@@ -28,7 +28,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
@@ -122,18 +121,7 @@ class FaultMatrixIT {
                 },
             DataTypes.LongType);
     // fail_while(id, victim, flag): every attempt fails at `victim` while the flag file exists.
-    spark
-        .udf()
-        .register(
-            "fail_while",
-            (UDF3<Long, Long, String, Long>)
-                (id, victim, flag) -> {
-                  if (id.equals(victim) && Files.exists(Path.of(flag))) {
-                    throw new IllegalStateException("injected: the stream dies at id " + id);
-                  }
-                  return id;
-                },
-            DataTypes.LongType);
+    io.tessera.testing.FaultInjection.register(spark);
     for (Sink s : Sink.values()) {
       MATRIX.put(s, new EnumMap<>(Fault.class));
     }
@@ -372,7 +360,7 @@ class FaultMatrixIT {
 
     StreamingQuery first = t.startStream(source, checkpoint);
     assertThatThrownBy(() -> first.awaitTermination(120_000))
-        .hasStackTraceContaining("injected: the stream dies at id " + victim);
+        .hasStackTraceContaining("injected: fails while the flag exists, id " + victim);
     Files.delete(flag);
     StreamingQuery second = t.startStream(source, checkpoint);
     await()

@@ -171,32 +171,25 @@ class SecretsIT {
                       .sql("SELECT 'k' AS key, 'v' AS value, 9 AS partition")
                       .writeTo("sec_kafka." + topic)
                       .append()));
-      seen.append(
-          failure(
-              () ->
-                  spark
-                      .sql("SELECT 'k' AS key, 'v' AS value, 9 AS partition")
-                      .write()
-                      .format("tessera-kafka")
-                      .option("kafka.bootstrap.servers", broker.bootstrapServers())
-                      .option("kafka.sasl.jaas.config", kafkaSecrets)
-                      .option("topic", topic)
-                      .mode("append")
-                      .save()));
-      seen.append(
-          failure(
-              () ->
-                  spark
-                      .sql("SELECT 'k' AS key, 'v' AS value, 9 AS partition")
-                      .write()
-                      .format("tessera-kafka")
-                      .option("kafka.bootstrap.servers", broker.bootstrapServers())
-                      .option("kafka.sasl.jaas.config", kafkaSecrets)
-                      .option("delivery", "exactly-once")
-                      .option("transactionalIdPrefix", "secrets-it")
-                      .option("topic", topic)
-                      .mode("append")
-                      .save()));
+      // The provider's failing write, at-least-once and exactly-once.
+      for (Map<String, String> delivery :
+          List.of(
+              Map.<String, String>of(),
+              Map.of("delivery", "exactly-once", "transactionalIdPrefix", "secrets-it"))) {
+        seen.append(
+            failure(
+                () ->
+                    spark
+                        .sql("SELECT 'k' AS key, 'v' AS value, 9 AS partition")
+                        .write()
+                        .format("tessera-kafka")
+                        .option("kafka.bootstrap.servers", broker.bootstrapServers())
+                        .option("kafka.sasl.jaas.config", kafkaSecrets)
+                        .options(delivery)
+                        .option("topic", topic)
+                        .mode("append")
+                        .save()));
+      }
 
       // The SQL tab: every execution's description and physical plan.
       List<SQLExecutionUIData> executions =

@@ -130,6 +130,150 @@ class MariaDbContractIT extends JdbcContractIT {
     assertNoStagingTables();
   }
 
+  /**
+   * Rows go in with LOAD DATA LOCAL INFILE: values its text format could confuse (a literal
+   * backslash-N, NUL, CR/LF/tab, a trailing backslash, 4-byte UTF-8, empty vs NULL, every binary
+   * byte, the extreme doubles, a FLOAT's exact value) come back exactly, in every commit mode.
+   * (FLOATs are read back through the text protocol's 6 digits, so the values chosen have 6.)
+   */
+  @Test
+  void loadDataKeepsEveryOddValueExactlyInEveryMode() throws Exception {
+    String t = table("odd");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, s STRING, bin BINARY, f FLOAT, d DOUBLE)");
+    String values =
+        "(1L, '\\\\N', X'', cast(0.1 as float), 4.9E-324d),"
+            + " (2L, '', cast(null as binary), cast(1.5E38 as float), 1.7976931348623157E308d),"
+            + " (3L, cast(null as string), X'005C090A0D4EFF', cast(-1.5 as float), 0.1d),"
+            + " (4L, concat('a', char(0), 'b', char(13), char(10), 'c', char(9), 'd \\\\'),"
+            + " X'5C4E', cast(null as float), cast(null as double)),"
+            + " (5L, 'emoji \uD83D\uDE00 and é', X'FF', cast(1e-40 as float), -2.5e-300d)";
+    String[] modes = {"atomic", "direct", "two-phase"};
+    for (int m = 0; m < modes.length; m++) {
+      spark
+          .sql(
+              "SELECT id + "
+                  + (10 * m)
+                  + " AS id, s, bin, f, d FROM VALUES "
+                  + values
+                  + " AS v(id, s, bin, f, d)")
+          .writeTo(t)
+          .option("commit", modes[m])
+          .append();
+    }
+    String json = "to_json(struct(id % 10 AS id, s, hex(bin) AS bin, cast(f AS double) AS f, d))";
+    java.util.List<String> one =
+        spark
+            .sql("SELECT * FROM VALUES " + values + " AS v(id, s, bin, f, d)")
+            .orderBy("id")
+            .selectExpr(json)
+            .as(org.apache.spark.sql.Encoders.STRING())
+            .collectAsList();
+    java.util.List<String> expected = new java.util.ArrayList<>();
+    for (String ignored : modes) {
+      expected.addAll(one);
+    }
+    java.util.List<String> actual =
+        spark
+            .table(t)
+            .orderBy("id")
+            .selectExpr(json)
+            .as(org.apache.spark.sql.Encoders.STRING())
+            .collectAsList();
+    assertThat(actual).hasSize(15).isEqualTo(expected);
+    assertThat(one.get(0)).contains("\\\\N");
+    assertThat(one.get(1)).contains("\"s\":\"\"");
+    // A NULL string, not the two characters: checked in the database itself.
+    assertThat(db.query("SELECT COUNT(*) FROM " + db.qualified("odd") + " WHERE `s` IS NULL"))
+        .containsExactly(java.util.List.of(3L));
+    assertNoStagingTablesOrPreparedTransactions();
+  }
+
+  /**
+   * LOAD DATA LOCAL turns data errors into warnings even in strict mode (a string cut, a duplicate
+   * key skipped): Tessera reads the warnings and fails the write instead, in every commit mode,
+   * with the server's words, and nothing is written. With the driver's LOAD DATA off
+   * (allowLocalInfile=false) rows go in as INSERTs and the same write fails the same way.
+   */
+  @Test
+  void aValueLoadDataWouldAdjustFailsTheWriteAndWritesNothing() throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified("codes")
+            + " (`id` BIGINT NOT NULL PRIMARY KEY, `code` TINYTEXT) ENGINE=InnoDB");
+    String t = table("codes");
+    spark.sql("SELECT 1L AS id, 'abc' AS code").writeTo(t).append();
+    String tooLong =
+        "SELECT id, CASE WHEN id = 7 THEN repeat('a', 300) ELSE 'x' END AS code FROM range(2, 12, 1, 1)";
+    // One partition: commit=direct commits each task on its own.
+    String duplicate = "SELECT id, 'y' AS code FROM VALUES (5L), (1L), (6L) AS v(id)";
+    for (String mode : new String[] {"atomic", "direct", "two-phase"}) {
+      assertThatThrownBy(() -> spark.sql(tooLong).writeTo(t).option("commit", mode).append())
+          .as(mode)
+          .hasStackTraceContaining("in one LOAD DATA unchanged")
+          .hasStackTraceContaining("Data truncated for column 'code'");
+      if (!mode.equals("atomic")) {
+        // (atomic stages without the key and fails at the publish's INSERT, as before)
+        assertThatThrownBy(
+                () -> spark.sql(duplicate).coalesce(1).writeTo(t).option("commit", mode).append())
+            .as(mode)
+            .hasStackTraceContaining("Duplicate entry '1'");
+      }
+    }
+    String noLoadData = io.tessera.testing.Names.unique("no_load_data");
+    registerCatalog(
+        noLoadData,
+        db.url() + (db.url().contains("?") ? "&" : "?") + "allowLocalInfile=false",
+        db.user(),
+        db.password());
+    assertThatThrownBy(
+            () ->
+                spark
+                    .sql(tooLong)
+                    .writeTo(noLoadData + "." + db.schema() + ".codes")
+                    .option("commit", "direct")
+                    .append())
+        .hasStackTraceContaining("Data too long for column 'code'")
+        .satisfies(e -> assertThat(stackTrace(e)).doesNotContain("LOAD DATA"));
+    assertThat(db.query("SELECT `id`, `code` FROM " + db.qualified("codes")))
+        .containsExactly(java.util.List.of(1L, "abc"));
+    assertThat(db.query("XA RECOVER")).isEmpty();
+    assertNoStagingTablesOrPreparedTransactions();
+  }
+
+  /** More rows than one LOAD DATA chunk (4 MiB): every chunk arrives, once. */
+  @Test
+  void aPartitionLargerThanOneLoadDataChunkArrivesWhole() throws Exception {
+    String t = table("many");
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, s STRING)");
+    spark
+        .sql("SELECT id, repeat('z', 60) AS s FROM range(0, 150000, 1, 1)")
+        .writeTo(t)
+        .option("commit", "direct")
+        .append();
+    assertThat(
+            db.query(
+                "SELECT COUNT(*), COUNT(DISTINCT `id`), SUM(`id`), SUM(LENGTH(`s`)) FROM "
+                    + db.qualified("many")))
+        .containsExactly(
+            java.util.List.of(
+                150000L,
+                150000L,
+                new java.math.BigDecimal(149999L * 150000L / 2),
+                new java.math.BigDecimal(150000L * 60)));
+  }
+
+  /** As assertNoStagingTables; two-phase writes keep their lock row in the ledger by design. */
+  private void assertNoStagingTablesOrPreparedTransactions() throws Exception {
+    assertThat(db.tables()).noneMatch(t -> t.startsWith("tessera_stg_"));
+    assertThat(db.query("XA RECOVER")).isEmpty();
+  }
+
+  private static String stackTrace(Throwable e) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(w));
+    return w.toString();
+  }
+
   @Test
   void unconfirmedCommitIsResolvedFromTheLedgerHere() throws Exception {
     unconfirmedCommitIsResolvedFromTheLedger();

@@ -123,9 +123,6 @@ public class MariaDbDialect extends JdbcDialect {
     try (java.sql.Statement st = connection.createStatement()) {
       st.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')");
     }
-    if (MariaDbLoadDataLoader.usable(connection)) {
-      return new MariaDbLoadDataLoader(this, connection, qualifiedTable, schema, attempt);
-    }
     return super.newLoader(connection, qualifiedTable, schema, attempt, batchSize);
   }
 
@@ -356,7 +353,8 @@ public class MariaDbDialect extends JdbcDialect {
         column, java.time.LocalDateTime.ofInstant(instant, java.time.ZoneId.systemDefault()));
   }
 
-  static java.time.LocalDateTime checkedDatetime(String column, java.time.LocalDateTime value) {
+  private static java.time.LocalDateTime checkedDatetime(
+      String column, java.time.LocalDateTime value) {
     if (value.getYear() > 9999) {
       throw new io.tessera.common.errors.TesseraException(
           io.tessera.common.errors.TesseraError.UNSUPPORTED_TYPE,
@@ -396,29 +394,24 @@ public class MariaDbDialect extends JdbcDialect {
       if (!row.isNullAt(ord)) {
         double v = isDouble ? row.getDouble(ord) : row.getFloat(ord);
         if (Double.isNaN(v) || Double.isInfinite(v)) {
-          throw notFinite(column, v);
+          throw new io.tessera.common.errors.TesseraException(
+              io.tessera.common.errors.TesseraError.UNSUPPORTED_TYPE,
+              "Column '"
+                  + column
+                  + "' has the value "
+                  + v
+                  + ", which MariaDB cannot store in a FLOAT or DOUBLE column; map it to NULL"
+                  + " before writing, e.g. CASE WHEN isnan("
+                  + column
+                  + ") OR abs("
+                  + column
+                  + ") = double('infinity') THEN NULL ELSE "
+                  + column
+                  + " END");
         }
       }
       plain.set(ps, i, row, ord);
     };
-  }
-
-  /** NaN or an infinity in a FLOAT/DOUBLE column, which MariaDB cannot store. */
-  static io.tessera.common.errors.TesseraException notFinite(String column, double v) {
-    return new io.tessera.common.errors.TesseraException(
-        io.tessera.common.errors.TesseraError.UNSUPPORTED_TYPE,
-        "Column '"
-            + column
-            + "' has the value "
-            + v
-            + ", which MariaDB cannot store in a FLOAT or DOUBLE column; map it to NULL"
-            + " before writing, e.g. CASE WHEN isnan("
-            + column
-            + ") OR abs("
-            + column
-            + ") = double('infinity') THEN NULL ELSE "
-            + column
-            + " END");
   }
 
   /** The target drives the join, each row probing the small derived table of keys. */

@@ -18,7 +18,16 @@ final class BenchmarkRunner {
       String name, double best, double median, double max, double rowsPerSecond, double ratio) {}
 
   /** One workload's results. */
-  record Result(String title, List<Line> lines) {
+  record Result(String title, List<Line> lines, String notes) {
+    Result(String title, List<Line> lines) {
+      this(title, lines, "");
+    }
+
+    /** This result with {@code more} (markdown) printed under its table. */
+    Result withNotes(String more) {
+      return new Result(title, lines, notes + more);
+    }
+
     String markdown() {
       StringBuilder table = new StringBuilder();
       table.append("### ").append(title).append("\n\n");
@@ -30,6 +39,9 @@ final class BenchmarkRunner {
             String.format(
                 "| %s | %.2f | %.2f / %.2f / %.2f | %,.0f | %.2fx |%n",
                 l.name(), l.best(), l.best(), l.median(), l.max(), l.rowsPerSecond(), l.ratio()));
+      }
+      if (!notes.isEmpty()) {
+        table.append("\n").append(notes).append("\n");
       }
       return table.toString();
     }

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
@@ -13,8 +15,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * N rows x 5 columns as Parquet from {@code local[2]}: Spark's {@code df.write.parquet} against
- * Tessera's {@code tessera-file} provider, unpartitioned and partitioned by a 30-value column. Each
- * run writes a fresh folder and is verified by reading the row count back.
+ * Tessera's {@code tessera-file} provider and Delta Lake (path tables, {@code format("delta")}),
+ * unpartitioned and partitioned by a 30-value column. Each run writes a fresh folder and is
+ * verified before its time counts: the row count and a checksum of all columns read back with the
+ * contender's own reader must equal the source's. The data files each contender wrote in its last
+ * run are counted and printed under the table.
  */
 final class FileBenchmark {
   private static final AtomicInteger RUN = new AtomicInteger();
@@ -35,6 +40,8 @@ final class FileBenchmark {
                 "cast(id % 30 as int) as bucket")
             .cache();
     df.count();
+    String expected = checksum(df);
+    Map<String, Long> files = new LinkedHashMap<>();
     try {
       BenchmarkRunner.Result unpartitioned =
           BenchmarkRunner.run(
@@ -43,21 +50,39 @@ final class FileBenchmark {
               rounds,
               List.of(
                   contender(
-                      "Spark df.write.parquet", base, spark, false, p -> df.write().parquet(p)),
+                      "Spark df.write.parquet",
+                      base,
+                      spark,
+                      Kind.SPARK,
+                      expected,
+                      files,
+                      p -> df.write().parquet(p)),
                   contender(
                       "Tessera tessera-file (parquet)",
                       base,
                       spark,
-                      true,
+                      Kind.TESSERA,
+                      expected,
+                      files,
                       p ->
                           df.write()
                               .format("tessera-file")
                               .option("path", p)
                               .mode("append")
-                              .save())));
+                              .save()),
+                  contender(
+                      DELTA + " format(delta)",
+                      base,
+                      spark,
+                      Kind.DELTA,
+                      expected,
+                      files,
+                      p -> df.write().format("delta").mode("append").save(p))));
+      unpartitioned = unpartitioned.withNotes(filesNote(files));
       if (!partitioned) {
         return List.of(unpartitioned);
       }
+      files.clear();
       BenchmarkRunner.Result partitionedResult =
           BenchmarkRunner.run(
               String.format(
@@ -70,13 +95,17 @@ final class FileBenchmark {
                       "Spark df.write.partitionBy(bucket).parquet",
                       base,
                       spark,
-                      false,
+                      Kind.SPARK,
+                      expected,
+                      files,
                       p -> df.write().partitionBy("bucket").parquet(p)),
                   contender(
                       "Tessera tessera-file partitionBy=bucket (default distribution=cluster)",
                       base,
                       spark,
-                      true,
+                      Kind.TESSERA,
+                      expected,
+                      files,
                       p ->
                           df.write()
                               .format("tessera-file")
@@ -88,7 +117,9 @@ final class FileBenchmark {
                       "Tessera tessera-file partitionBy=bucket distribution=none",
                       base,
                       spark,
-                      true,
+                      Kind.TESSERA,
+                      expected,
+                      files,
                       p ->
                           df.write()
                               .format("tessera-file")
@@ -96,8 +127,21 @@ final class FileBenchmark {
                               .option("partitionBy", "bucket")
                               .option("distribution", "none")
                               .mode("append")
-                              .save())));
-      return List.of(unpartitioned, partitionedResult);
+                              .save()),
+                  contender(
+                      DELTA + " partitionBy(bucket)",
+                      base,
+                      spark,
+                      Kind.DELTA,
+                      expected,
+                      files,
+                      p ->
+                          df.write()
+                              .format("delta")
+                              .partitionBy("bucket")
+                              .mode("append")
+                              .save(p))));
+      return List.of(unpartitioned, partitionedResult.withNotes(filesNote(files)));
     } finally {
       df.unpersist();
       deleteTree(base);
@@ -128,13 +172,17 @@ final class FileBenchmark {
                       "Spark df.write.parquet",
                       base,
                       spark,
-                      false,
+                      Kind.SPARK,
+                      checksum(df),
+                      new LinkedHashMap<>(),
                       p -> df.write().option("maxRecordsPerFile", "1000").parquet(p)),
                   contender(
                       "Tessera tessera-file",
                       base,
                       spark,
-                      true,
+                      Kind.TESSERA,
+                      checksum(df),
+                      new LinkedHashMap<>(),
                       p ->
                           df.write()
                               .format("tessera-file")
@@ -210,8 +258,79 @@ final class FileBenchmark {
     void write(String path) throws Exception;
   }
 
+  static final String DELTA = "Delta Lake 4.2.0";
+
+  /** Whose writer (and so whose reader) a contender uses. */
+  enum Kind {
+    SPARK,
+    TESSERA,
+    DELTA
+  }
+
+  /** A table's data as its own reader returns it. */
+  static Dataset<Row> read(SparkSession spark, Kind kind, String path) {
+    return switch (kind) {
+      case SPARK -> spark.read().parquet(path);
+      case TESSERA -> spark.read().format("tessera-file").load(path);
+      case DELTA -> spark.read().format("delta").load(path);
+    };
+  }
+
+  /**
+   * Row count and a checksum of every column ({@code sum} of a 64-bit hash of each whole row), as
+   * text: equal for the source and a faithful copy, whatever the row order.
+   */
+  static String checksum(Dataset<Row> data) {
+    String[] columns = data.columns();
+    java.util.Arrays.sort(columns);
+    Row r =
+        data.selectExpr(
+                "count(*)",
+                "sum(xxhash64(" + String.join(", ", columns) + ") % 1000000007)",
+                "sum(hash(" + String.join(", ", columns) + "))")
+            .first();
+    return r.get(0) + " rows, checksums " + r.get(1) + "/" + r.get(2);
+  }
+
+  /** The data files under {@code table} (outside hidden {@code _}/{@code .} folders and files). */
+  static long dataFiles(Path table) throws IOException {
+    if (!Files.exists(table)) {
+      return 0;
+    }
+    try (Stream<Path> s = Files.walk(table)) {
+      return s.filter(Files::isRegularFile)
+          .filter(
+              f -> {
+                for (Path part : table.relativize(f)) {
+                  String n = part.toString();
+                  if (n.startsWith("_") || n.startsWith(".")) {
+                    return false;
+                  }
+                }
+                return true;
+              })
+          .count();
+    }
+  }
+
+  /** "Data files written (last run): name n, ..." for the contenders in {@code files}. */
+  static String filesNote(Map<String, Long> files) {
+    StringBuilder b = new StringBuilder("Data files each contender wrote in its last run: ");
+    int k = 0;
+    for (Map.Entry<String, Long> e : files.entrySet()) {
+      b.append(k++ == 0 ? "" : "; ").append(e.getKey()).append(": ").append(e.getValue());
+    }
+    return b.append(".").toString();
+  }
+
   private static Contender contender(
-      String name, Path base, SparkSession spark, boolean tessera, Body body) {
+      String name,
+      Path base,
+      SparkSession spark,
+      Kind kind,
+      String expected,
+      Map<String, Long> files,
+      Body body) {
     return new Contender() {
       private Path path;
 
@@ -234,10 +353,14 @@ final class FileBenchmark {
       }
 
       @Override
-      public long count() {
-        return tessera
-            ? spark.read().format("tessera-file").load(path.toString()).count()
-            : spark.read().parquet(path.toString()).count();
+      public long count() throws IOException {
+        String actual = checksum(read(spark, kind, path.toString()));
+        if (!actual.equals(expected)) {
+          throw new IllegalStateException(
+              name + " wrote " + actual + ", but the source has " + expected);
+        }
+        files.put(name, dataFiles(path));
+        return Long.parseLong(actual.substring(0, actual.indexOf(' ')));
       }
     };
   }

@@ -21,6 +21,7 @@ final class Charts {
   static final Color SPARK = new Color(0x5B, 0x84, 0xB1);
   static final Color TESSERA = new Color(0xE0, 0x7B, 0x39);
   static final Color LIMIT = new Color(0x80, 0x80, 0x80);
+  static final Color DELTA = new Color(0x3C, 0x9D, 0x6B);
 
   private static final int WIDTH = 1400;
   private static final int LABEL_WIDTH = 620;
@@ -30,10 +31,13 @@ final class Charts {
 
   private Charts() {}
 
-  /** Which of the three kinds a contender is, by its name. */
+  /** Which of the four kinds a contender is, by its name. */
   static Color colour(String contender) {
     if (contender.startsWith("Tessera")) {
       return TESSERA;
+    }
+    if (contender.startsWith("Delta Lake")) {
+      return DELTA;
     }
     if (contender.startsWith("Physical limit") || contender.startsWith("Reference")) {
       return LIMIT;
@@ -111,8 +115,8 @@ final class Charts {
 
   private static void legend(Graphics2D g, int x, int y) {
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
-    String[] names = {"Spark built-in", "Tessera", "physical limit / reference"};
-    Color[] colours = {SPARK, TESSERA, LIMIT};
+    String[] names = {"Spark built-in", "Tessera", "Delta Lake", "physical limit / reference"};
+    Color[] colours = {SPARK, TESSERA, DELTA, LIMIT};
     for (int i = 0; i < names.length; i++) {
       g.setColor(colours[i]);
       g.fillRect(x, y - 12, 16, 16);

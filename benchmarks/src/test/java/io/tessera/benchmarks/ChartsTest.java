@@ -56,5 +56,6 @@ class ChartsTest {
     assertThat(Charts.colour("Reference: plain KafkaProducer")).isEqualTo(Charts.LIMIT);
     assertThat(Charts.colour("Tessera commit=direct (COPY)")).isEqualTo(Charts.TESSERA);
     assertThat(Charts.colour("Spark df.write.parquet")).isEqualTo(Charts.SPARK);
+    assertThat(Charts.colour("Delta Lake 4.2.0 format(delta)")).isEqualTo(Charts.DELTA);
   }
 }

@@ -416,6 +416,8 @@ public class FileCatalog implements StagingCatalog, SupportsNamespaces, Procedur
       }
       TableMetadata evolved =
           FileWriteBuilder.newMetadata(schema, meta.partitionColumns(), meta.format(), props);
+      // Entry v + 1 may exist only once v's file moves are done (see Relocation).
+      Relocation.rollForward(log, snap.version());
       LogEntry entry =
           new LogEntry(
               snap.version() + 1,

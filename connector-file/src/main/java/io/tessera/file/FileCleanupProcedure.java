@@ -153,6 +153,8 @@ final class FileCleanupProcedure extends CleanupProcedure {
     String stagingPrefix = TableLog.META_DIR + "/staging/";
     List<String> deleted = new ArrayList<>();
     try {
+      // A commit whose file moves were cut short (its driver died) is completed first.
+      Relocation.rollForward(log, log.latestVersion());
       RemoteIterator<LocatedFileStatus> files = fs.listFiles(log.root(), true);
       List<LocatedFileStatus> all = new ArrayList<>();
       while (files.hasNext()) {
@@ -169,17 +171,38 @@ final class FileCleanupProcedure extends CleanupProcedure {
         }
       }
       List<String> candidates = new ArrayList<>();
+      List<String> toRetire = new ArrayList<>();
       for (LocatedFileStatus f : all) {
         String rel = relative(f.getPath(), root);
-        if (rel.startsWith(TableLog.META_DIR + "/log/") || f.getModificationTime() > cutoffMillis) {
+        if (rel.startsWith(TableLog.META_DIR + "/log/")) {
           continue;
         }
-        Long removed = removedAt.get(dataPath(rel));
+        String data = dataPath(rel);
+        Long removed = removedAt.get(data);
         if (removed != null && removed > removedBeforeMillis) {
-          continue; // an older version still needs it (retention)
+          // An older version still needs it (retention). A removed file still in the table
+          // folder (left in place by Tessera before it retired files at commit) leaves the
+          // plain readers' view now.
+          if (Relocation.unretired(rel) == null
+              && !rel.startsWith(TableLog.META_DIR + "/")
+              && !snap.contains(data)
+              && !rel.substring(rel.lastIndexOf('/') + 1).startsWith(".")) {
+            toRetire.add(rel);
+          }
+          continue;
         }
-        if (rel.startsWith(stagingPrefix) || !snap.contains(dataPath(rel))) {
+        if (f.getModificationTime() > cutoffMillis) {
+          continue;
+        }
+        if (rel.startsWith(stagingPrefix) || !snap.contains(data)) {
           candidates.add(rel);
+        }
+      }
+      for (String rel : toRetire) {
+        Path to = new Path(log.root(), Relocation.retired(rel));
+        fs.mkdirs(to.getParent());
+        if (!log.snapshot().contains(rel) && !fs.exists(to)) {
+          fs.rename(new Path(log.root(), rel), to);
         }
       }
       if (candidates.isEmpty()) {
@@ -202,6 +225,8 @@ final class FileCleanupProcedure extends CleanupProcedure {
         }
         if (log.hasVersion(latest.version() + 1)) {
           latest = log.snapshot();
+          // A commit since the listing may name staged files: it moves them first.
+          Relocation.rollForward(log, latest.version());
         }
         if (!rel.startsWith(stagingPrefix) && latest.contains(dataPath(rel))) {
           continue;
@@ -228,8 +253,16 @@ final class FileCleanupProcedure extends CleanupProcedure {
     return p.toUri().getPath().substring(root.length() + 1);
   }
 
-  /** The data file a path stands for: itself, or the file a {@code .x.crc} side file belongs to. */
+  /**
+   * The table file a path stands for: itself, the file a {@code .x.crc} side file belongs to, and
+   * for a file under {@code _tessera/retired/} the table path it was retired from.
+   */
   private static String dataPath(String rel) {
+    String orig = Relocation.unretired(rel);
+    return orig != null ? sideFileOwner(orig) : sideFileOwner(rel);
+  }
+
+  private static String sideFileOwner(String rel) {
     String name = rel.contains("/") ? rel.substring(rel.lastIndexOf('/') + 1) : rel;
     if (name.startsWith(".") && name.endsWith(".crc")) {
       String parent = rel.contains("/") ? rel.substring(0, rel.lastIndexOf('/') + 1) : "";

@@ -9,13 +9,11 @@ import io.tessera.file.log.Snapshot;
 import io.tessera.file.log.TableLog;
 import io.tessera.file.log.TableMetadata;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
 import org.apache.spark.sql.connector.write.WriterCommitMessage;
@@ -26,14 +24,18 @@ import org.slf4j.LoggerFactory;
  * The driver-side commit shared by batch and streaming writes.
  *
  * <p>Why it is atomic: tasks only ever write under {@code _tessera/staging/<write>/}. The commit
- * moves the committed attempts' files into their partition folders (still unreferenced, so
- * invisible to readers through the connector) and then creates the next log entry, which lists the
- * added and removed files, with an atomic create-if-absent. That single create is the commit point:
- * before it readers see the old state, after it the new one. Files an overwrite removes are never
- * deleted by the writer: cleanup deletes them once the retention period has passed. If the commit
- * fails before the entry create is attempted, the moved files are deleted again; once it was
- * attempted, its outcome may be unknown (a lost reply), so the writer never deletes them: cleanup
- * removes files that no entry names.
+ * creates the next log entry, which lists the added files (with the staging path each waits at) and
+ * the removed ones, with an atomic create-if-absent. That single create is the commit point: before
+ * it readers see the old state, after it the new one. Only then are the files moved (see {@link
+ * Relocation}): added files from staging into their partition folders, removed files to {@code
+ * _tessera/retired/}, so the folder outside {@code _tessera/} holds exactly the committed table
+ * when {@code commit} returns, for plain readers too. Nothing of a write whose entry does not exist
+ * is ever in the table folder. Removed files are never deleted by the writer: cleanup deletes them
+ * from {@code retired/} once the retention period has passed.
+ *
+ * <p>If the create fails and the entry is not there, the staged files are deleted. If the outcome
+ * cannot be read back, the staged files stay: the next commit, read or cleanup completes the moves
+ * if the entry exists, and cleanup deletes them once old if it does not.
  *
  * <p>Concurrency: an append that loses the race for a version simply retries on the new state. Any
  * other mode fails with a conflict only if a commit since the write started added or removed files
@@ -102,12 +104,13 @@ final class FileCommitter {
         staged.addAll(f.files());
       }
     }
-    FileSystem fs = log.fs();
-    boolean moved = false;
     boolean entryAttempted = false;
     try {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Snapshot snap = log.snapshot();
+        // Earlier commits' moves first (a committer that died after its create left them): the
+        // table folder must show version v before v + 1 is created on top of it.
+        Relocation.rollForward(log, snap.version());
         if (epoch != null && snap.committed(epoch.queryId(), epoch.epochId())) {
           LOG.info(
               "tessera-file: epoch {} of query {} is already in {}; not writing it again",
@@ -130,23 +133,14 @@ final class FileCommitter {
             replacement == null || !replacement.replacesAll()
                 ? removals(snap, staged)
                 : allFiles(snap);
-        if (!moved) {
-          for (StagedFile s : staged) {
-            Path target = new Path(log.root(), s.tablePath());
-            fs.mkdirs(target.getParent());
-            // A move keeps the modification time, and cleanup judges age by it: make the file
-            // young before it moves, so it is never an old unreferenced file in the table.
-            fs.setTimes(new Path(s.stagedPath()), System.currentTimeMillis(), -1);
-            if (!fs.rename(new Path(s.stagedPath()), target)) {
-              throw new IOException("Could not move " + s.stagedPath() + " to " + target);
-            }
-          }
-          moved = true;
-        }
         List<AddFile> added =
             staged.stream()
                 .map(s -> new AddFile(s.tablePath(), s.partition(), s.size(), s.rows()))
                 .toList();
+        Map<String, String> stagedAt = new java.util.LinkedHashMap<>();
+        for (StagedFile s : staged) {
+          stagedAt.put(s.tablePath(), relative(new Path(s.stagedPath())));
+        }
         LogEntry entry =
             new LogEntry(
                 snap.version() + 1,
@@ -155,10 +149,8 @@ final class FileCommitter {
                 replacement == null ? null : replacement.metadata(),
                 added,
                 removed,
-                epoch);
-        // From the first create attempt on, the moved files may be referenced by a committed
-        // entry whose outcome this writer cannot see: it never deletes them (cleanup does,
-        // once no entry names them).
+                epoch,
+                stagedAt);
         boolean won;
         try {
           won = log.commit(entry, snap.apply(entry), checkpointInterval);
@@ -167,9 +159,22 @@ final class FileCommitter {
           throw e;
         }
         if (won) {
-          // Committed: from here on nothing may undo the moved files. Removed files stay until
-          // cleanup deletes them after the retention period, so queries still reading an older
-          // version finish and time travel can read it.
+          // Committed: from here on nothing may undo it. Move the files (added ones into the
+          // table, removed ones to _tessera/retired/, where queries still reading an older
+          // version and time travel find them until cleanup); a failure here leaves the moves to
+          // the next commit, read or cleanup, and the staged files in place for them.
+          try {
+            Relocation.complete(log, entry);
+          } catch (IOException | RuntimeException e) {
+            heartbeat.stop();
+            LOG.warn(
+                "tessera-file: version {} of {} is committed, but moving its files failed ({});"
+                    + " the next commit, read or cleanup of the table completes the moves",
+                entry.version(),
+                tableName,
+                e.toString());
+            return entry.version();
+          }
           dropStaging();
           LOG.info(
               "tessera-file: committed version {} of {}: {} ({} files added, {} removed)",
@@ -192,35 +197,32 @@ final class FileCommitter {
               + " after "
               + MAX_ATTEMPTS
               + " attempts: too many concurrent writers");
-    } catch (IOException e) {
-      undo(staged, moved, entryAttempted);
-      throw new UncheckedIOException(
-          "Committing to "
-              + tableName
-              + " failed"
-              + (entryAttempted ? "" : "; the table is unchanged"),
-          e);
     } catch (RuntimeException e) {
-      undo(staged, moved, entryAttempted);
+      undo(entryAttempted);
       throw e;
     }
   }
 
-  private void undo(List<StagedFile> staged, boolean moved, boolean entryAttempted) {
+  /** A path under the table root, relative to it. */
+  private String relative(Path p) {
+    String root = log.root().toUri().getPath();
+    String path = log.fs().makeQualified(p).toUri().getPath();
+    if (!path.startsWith(root + "/")) {
+      throw new IllegalStateException("Staged file " + p + " is not under " + log.root());
+    }
+    return path.substring(root.length() + 1);
+  }
+
+  private void undo(boolean entryAttempted) {
     if (entryAttempted) {
       LOG.warn(
-          "tessera-file: the commit to {} failed after its log entry create was attempted; the"
-              + " {} moved files are left for cleanup (CALL <catalog>.system.cleanup), which"
-              + " removes them only if no log entry names them",
-          tableName,
-          staged.size());
-      dropStaging();
+          "tessera-file: the commit to {} failed after its log entry create was attempted and"
+              + " its outcome could not be read back; the staged files are left in place: the"
+              + " next commit, read or cleanup moves them if the entry exists, and cleanup"
+              + " (CALL <catalog>.system.cleanup) deletes them once old if it does not",
+          tableName);
+      heartbeat.stop();
       return;
-    }
-    if (moved) {
-      for (StagedFile s : staged) {
-        deleteQuietly(new Path(log.root(), s.tablePath()));
-      }
     }
     dropStaging();
   }

@@ -284,6 +284,11 @@ public class FileTable implements SupportsRead, SupportsWrite {
         snap = loaded;
       }
     }
+    // A commit whose entry exists but whose file moves are not done yet (in flight, or its
+    // driver died) is completed first: the files of the version read must be in place.
+    if (!timeTravel || snap.version() == log.latestVersion()) {
+      Relocation.rollForward(log, snap.version());
+    }
     noteScanned(snap.version());
     if (execution != null && !timeTravel) {
       // Every other scan of this table in the same query (a self-join, a subquery) reads the
@@ -363,7 +368,8 @@ public class FileTable implements SupportsRead, SupportsWrite {
                 }
               };
         };
-    return table.newScanBuilder(opts);
+    return RetiredFileFallback.wrap(
+        table.newScanBuilder(opts), log.root().toUri().toString(), readOptions);
   }
 
   /**
@@ -373,7 +379,8 @@ public class FileTable implements SupportsRead, SupportsWrite {
     long missing = 0;
     try {
       for (AddFile f : snap.files()) {
-        if (!log.fs().exists(new Path(log.root(), f.path()))) {
+        if (!log.fs().exists(new Path(log.root(), f.path()))
+            && !log.fs().exists(new Path(log.root(), Relocation.retired(f.path())))) {
           missing++;
         }
       }

@@ -1,0 +1,342 @@
+package io.tessera.file;
+
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.net.URI;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.paths.SparkPath;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.connector.expressions.filter.Predicate;
+import org.apache.spark.sql.connector.metric.CustomMetric;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
+import org.apache.spark.sql.connector.read.Batch;
+import org.apache.spark.sql.connector.read.InputPartition;
+import org.apache.spark.sql.connector.read.PartitionReader;
+import org.apache.spark.sql.connector.read.PartitionReaderFactory;
+import org.apache.spark.sql.connector.read.Scan;
+import org.apache.spark.sql.connector.read.ScanBuilder;
+import org.apache.spark.sql.connector.read.Statistics;
+import org.apache.spark.sql.connector.read.SupportsPushDownRequiredColumns;
+import org.apache.spark.sql.connector.read.SupportsReportStatistics;
+import org.apache.spark.sql.execution.datasources.FilePartition;
+import org.apache.spark.sql.execution.datasources.PartitionedFile;
+import org.apache.spark.sql.internal.connector.SupportsMetadata;
+import org.apache.spark.sql.internal.connector.SupportsPushDownCatalystFilters;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import scala.collection.immutable.Seq;
+
+/**
+ * Spark's own file scan of a snapshot, with one addition on the executors: a file that is no longer
+ * in place when its task opens it is read from {@code _tessera/retired/} instead, where a commit
+ * after the query's planning moved it (see {@link Relocation}). So a query keeps reading exactly
+ * the version it planned, and time travel reads retired files, without any grace period that would
+ * leave replaced rows visible to plain readers. Everything else (column pruning, filter push-down,
+ * statistics, explain) is the wrapped Spark scan's.
+ */
+final class RetiredFileFallback {
+  private RetiredFileFallback() {}
+
+  /** Wraps a Spark {@code FileScanBuilder} of the table at {@code rootUri}. */
+  static ScanBuilder wrap(ScanBuilder inner, String rootUri, Map<String, String> options) {
+    Configuration conf =
+        ((org.apache.spark.sql.classic.SparkSession) SparkSession.active())
+            .sessionState()
+            .newHadoopConfWithOptions(
+                scala.collection.immutable.Map$.MODULE$.from(
+                    scala.jdk.javaapi.CollectionConverters.asScala(options)));
+    return new Builder(inner, rootUri, conf);
+  }
+
+  private static final class Builder
+      implements SupportsPushDownRequiredColumns, SupportsPushDownCatalystFilters {
+    private final ScanBuilder inner;
+    private final String rootUri;
+    private final Configuration conf;
+
+    Builder(ScanBuilder inner, String rootUri, Configuration conf) {
+      this.inner = inner;
+      this.rootUri = rootUri;
+      this.conf = conf;
+    }
+
+    @Override
+    public void pruneColumns(StructType requiredSchema) {
+      ((SupportsPushDownRequiredColumns) inner).pruneColumns(requiredSchema);
+    }
+
+    @Override
+    public Seq<Expression> pushFilters(Seq<Expression> filters) {
+      return ((SupportsPushDownCatalystFilters) inner).pushFilters(filters);
+    }
+
+    @Override
+    public Predicate[] pushedFilters() {
+      return ((SupportsPushDownCatalystFilters) inner).pushedFilters();
+    }
+
+    @Override
+    public Scan build() {
+      return new WrappedScan(inner.build(), rootUri, conf);
+    }
+  }
+
+  private static final class WrappedScan
+      implements Scan, Batch, SupportsReportStatistics, SupportsMetadata {
+    private final Scan scan;
+    private final String rootUri;
+    private final Configuration conf;
+
+    WrappedScan(Scan scan, String rootUri, Configuration conf) {
+      this.scan = scan;
+      this.rootUri = rootUri;
+      this.conf = conf;
+    }
+
+    @Override
+    public StructType readSchema() {
+      return scan.readSchema();
+    }
+
+    @Override
+    public String description() {
+      return scan.description();
+    }
+
+    @Override
+    public Batch toBatch() {
+      return this;
+    }
+
+    @Override
+    public CustomMetric[] supportedCustomMetrics() {
+      return scan.supportedCustomMetrics();
+    }
+
+    @Override
+    public CustomTaskMetric[] reportDriverMetrics() {
+      return scan.reportDriverMetrics();
+    }
+
+    @Override
+    public ColumnarSupportMode columnarSupportMode() {
+      return scan.columnarSupportMode();
+    }
+
+    @Override
+    public Statistics estimateStatistics() {
+      return ((SupportsReportStatistics) scan).estimateStatistics();
+    }
+
+    @Override
+    public scala.collection.immutable.Map<String, String> getMetaData() {
+      return scan instanceof SupportsMetadata m
+          ? m.getMetaData()
+          : scala.collection.immutable.Map$.MODULE$.empty();
+    }
+
+    @Override
+    public InputPartition[] planInputPartitions() {
+      return scan.toBatch().planInputPartitions();
+    }
+
+    @Override
+    public PartitionReaderFactory createReaderFactory() {
+      org.apache.spark.broadcast.Broadcast<ConfHolder> broadcast =
+          org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+                  SparkSession.active().sparkContext())
+              .broadcast(new ConfHolder(conf));
+      return new Factory(scan.toBatch().createReaderFactory(), rootUri, broadcast);
+    }
+
+    /** Two scans of the same files are the same (lets Spark reuse exchanges), as Spark's. */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof WrappedScan w && w.scan.equals(scan);
+    }
+
+    @Override
+    public int hashCode() {
+      return scan.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return scan.toString();
+    }
+  }
+
+  /** A Hadoop configuration that travels to the executors. */
+  static final class ConfHolder implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private transient Configuration conf;
+
+    ConfHolder(Configuration conf) {
+      this.conf = conf;
+    }
+
+    Configuration get() {
+      return conf;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+      out.defaultWriteObject();
+      conf.write(out);
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      conf = new Configuration(false);
+      conf.readFields(in);
+    }
+  }
+
+  private static final class Factory implements PartitionReaderFactory {
+    private static final long serialVersionUID = 1L;
+    private final PartitionReaderFactory inner;
+    private final String rootUri;
+    private final org.apache.spark.broadcast.Broadcast<ConfHolder> conf;
+
+    Factory(
+        PartitionReaderFactory inner,
+        String rootUri,
+        org.apache.spark.broadcast.Broadcast<ConfHolder> conf) {
+      this.inner = inner;
+      this.rootUri = rootUri;
+      this.conf = conf;
+    }
+
+    @Override
+    public boolean supportColumnarReads(InputPartition partition) {
+      return inner.supportColumnarReads(partition);
+    }
+
+    @Override
+    public PartitionReader<InternalRow> createReader(InputPartition partition) {
+      FilePartition p = (FilePartition) partition;
+      return new Chain<>(this, p, f -> inner.createReader(FilePartition.apply(p.index(), one(f))));
+    }
+
+    @Override
+    public PartitionReader<ColumnarBatch> createColumnarReader(InputPartition partition) {
+      FilePartition p = (FilePartition) partition;
+      return new Chain<>(
+          this, p, f -> inner.createColumnarReader(FilePartition.apply(p.index(), one(f))));
+    }
+
+    private static PartitionedFile[] one(PartitionedFile f) {
+      return new PartitionedFile[] {f};
+    }
+
+    /** The retired location of {@code f}, or null when it is not a file of this table. */
+    PartitionedFile retired(PartitionedFile f) {
+      String uri = f.filePath().urlEncoded();
+      String prefix = rootUri + "/";
+      if (!uri.startsWith(prefix)) {
+        return null;
+      }
+      String moved = prefix + Relocation.RETIRED + uri.substring(prefix.length());
+      return f.copy(
+          f.partitionValues(),
+          SparkPath.fromUri(URI.create(moved)),
+          f.start(),
+          f.length(),
+          f.locations(),
+          f.modificationTime(),
+          f.fileSize(),
+          f.otherConstantMetadataColumnValues());
+    }
+
+    boolean exists(PartitionedFile f) throws IOException {
+      Path p = f.toPath();
+      return p.getFileSystem(conf.value().get()).exists(p);
+    }
+  }
+
+  interface Opener<T> {
+    PartitionReader<T> open(PartitionedFile f);
+  }
+
+  /**
+   * Reads a partition's files one after the other, each through Spark's own reader, opening each
+   * file where it is when its turn comes: in place, else retired. A file that moves between that
+   * check and its opening is retried once from retired.
+   */
+  private static final class Chain<T> implements PartitionReader<T> {
+    private final Factory factory;
+    private final PartitionedFile[] files;
+    private final Opener<T> opener;
+    private int next;
+    private PartitionReader<T> current;
+    private PartitionedFile currentFile;
+    private boolean started;
+    private boolean retried;
+
+    Chain(Factory factory, FilePartition partition, Opener<T> opener) {
+      this.factory = factory;
+      this.files = partition.files();
+      this.opener = opener;
+    }
+
+    @Override
+    public boolean next() throws IOException {
+      while (true) {
+        if (current == null) {
+          if (next >= files.length) {
+            return false;
+          }
+          PartitionedFile f = files[next++];
+          PartitionedFile moved = factory.retired(f);
+          currentFile = moved != null && !factory.exists(f) && factory.exists(moved) ? moved : f;
+          current = opener.open(currentFile);
+          started = false;
+          retried = currentFile != f;
+        }
+        boolean has;
+        try {
+          has = current.next();
+        } catch (IOException | RuntimeException e) {
+          PartitionedFile moved = retried ? null : factory.retired(currentFile);
+          if (!started && moved != null && !factory.exists(currentFile) && factory.exists(moved)) {
+            current.close();
+            currentFile = moved;
+            current = opener.open(moved);
+            retried = true;
+            continue;
+          }
+          throw e;
+        }
+        started = true;
+        if (has) {
+          return true;
+        }
+        current.close();
+        current = null;
+      }
+    }
+
+    @Override
+    public T get() {
+      return current.get();
+    }
+
+    @Override
+    public CustomTaskMetric[] currentMetricsValues() {
+      return current == null ? new CustomTaskMetric[0] : current.currentMetricsValues();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+}

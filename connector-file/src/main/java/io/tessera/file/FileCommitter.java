@@ -166,7 +166,7 @@ final class FileCommitter {
           try {
             Relocation.complete(log, entry);
           } catch (IOException | RuntimeException e) {
-            heartbeat.stop();
+            heartbeat.stopAndForget();
             LOG.warn(
                 "tessera-file: version {} of {} is committed, but moving its files failed ({});"
                     + " the next commit, read or cleanup of the table completes the moves",
@@ -213,22 +213,36 @@ final class FileCommitter {
     return path.substring(root.length() + 1);
   }
 
+  /**
+   * Set when the entry create was attempted and its outcome is unknown: the staged files may belong
+   * to a committed entry, so nothing (not even Spark's abort that follows) may delete them.
+   */
+  private volatile boolean keepStaged;
+
   private void undo(boolean entryAttempted) {
     if (entryAttempted) {
+      keepStaged = true;
       LOG.warn(
           "tessera-file: the commit to {} failed after its log entry create was attempted and"
               + " its outcome could not be read back; the staged files are left in place: the"
               + " next commit, read or cleanup moves them if the entry exists, and cleanup"
               + " (CALL <catalog>.system.cleanup) deletes them once old if it does not",
           tableName);
-      heartbeat.stop();
+      heartbeat.stopAndForget();
       return;
     }
     dropStaging();
   }
 
-  /** Drops this write's staged files (abort). Never touches committed files. */
+  /**
+   * Drops this write's staged files (abort). Never touches committed files, nor staged files a
+   * committed entry may name (after a create whose outcome is unknown).
+   */
   void abort() {
+    if (keepStaged) {
+      heartbeat.stopAndForget();
+      return;
+    }
     dropStaging();
   }
 

@@ -75,6 +75,19 @@ final class Heartbeat {
     beats.cancel(false);
   }
 
+  /**
+   * Stops beating and deletes the heartbeat file, for a write whose staged files stay behind:
+   * cleanup may take them from now on (it first completes any commit that names them).
+   */
+  synchronized void stopAndForget() {
+    stop();
+    try {
+      fs.delete(file, false);
+    } catch (IOException e) {
+      LOG.warn("tessera-file: heartbeat {} not deleted: {}", file, e.toString());
+    }
+  }
+
   /** Whether the write staged in {@code stagingDir} is running (its heartbeat is recent). */
   static boolean isLive(FileSystem fs, Path stagingDir, long now) throws IOException {
     try {

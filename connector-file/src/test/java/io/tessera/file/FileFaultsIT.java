@@ -177,7 +177,7 @@ class FileFaultsIT {
   }
 
   @Test
-  void aFailedLogCreateLeavesItsFilesForCleanupNotForTheWriter() throws Exception {
+  void aFailedLogCreateLeavesItsStagedFilesForCleanupAndTheTableFolderUnchanged() throws Exception {
     String t = table("failedcreate");
     FileTableIT.events(0, 30).writeTo(t).append();
     List<String> before = rows(t);
@@ -188,10 +188,23 @@ class FileFaultsIT {
     assertThatThrownBy(() -> FileTableIT.events(30, 60).writeTo(t).append())
         .hasStackTraceContaining("injected: create failed before writing");
     assertThat(rows(t)).isEqualTo(before);
-    // The writer could not know the create's outcome, so it deleted none of the files it had
-    // moved into the table; they are not in the log, so readers do not see them.
-    List<String> onDisk = helper.dataFiles("failedcreate");
-    assertThat(onDisk.size()).isGreaterThan(committedFiles);
+    // Nothing of the failed write reached the table folder (files move only after the log entry
+    // exists): plain readers see the committed table.
+    assertThat(helper.dataFiles("failedcreate")).hasSize(committedFiles);
+    assertThat(spark.read().parquet(helper.tableDir("failedcreate").toString()).count())
+        .isEqualTo(30);
+    // The writer could not know the create's outcome, so it kept its staged files: a commit whose
+    // entry exists would need them. Cleanup finds no entry naming them and deletes them.
+    java.nio.file.Path staging = helper.tableDir("failedcreate").resolve("_tessera/staging");
+    List<String> staged;
+    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(staging)) {
+      staged =
+          s.filter(java.nio.file.Files::isRegularFile)
+              .map(p -> helper.tableDir("failedcreate").relativize(p).toString())
+              .filter(p -> p.endsWith(".parquet"))
+              .toList();
+    }
+    assertThat(staged).isNotEmpty();
     assertThat(snapshotFiles("failedcreate")).isEqualTo(committedFiles);
 
     List<String> deleted =
@@ -202,7 +215,7 @@ class FileFaultsIT {
                     + ".system.cleanup(table => 'db.failedcreate', older_than_minutes => 0)")
             .as(Encoders.STRING())
             .collectAsList();
-    assertThat(deleted).hasSize(onDisk.size() - committedFiles);
+    assertThat(deleted).containsAll(staged);
     assertThat(helper.dataFiles("failedcreate")).hasSize(committedFiles);
     assertThat(rows(t)).isEqualTo(before);
   }

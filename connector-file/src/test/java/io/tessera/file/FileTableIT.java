@@ -97,7 +97,8 @@ class FileTableIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"parquet", "orc", "json", "csv"})
-  void everyModeGivesExactContentsThroughCatalogAndPlainFiles(String format) throws Exception {
+  void everyModeGivesExactContentsThroughCatalogAndPlainReadersRightAfterEachCommit(String format)
+      throws Exception {
     String t = catalog + ".db.t_" + format;
     spark.sql(
         "CREATE TABLE "
@@ -109,7 +110,7 @@ class FileTableIT {
     events(0, 30).writeTo(t).append();
     List<String> want = expected(LongStream.range(0, 30));
     assertThat(strings(spark.table(t))).isEqualTo(want);
-    assertThat(plainReadAfterCleanup(format, "t_" + format)).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
 
     events(100, 112).where("day = 'd1'").writeTo(t).overwrite(col("day").equalTo("d1"));
     want =
@@ -118,7 +119,7 @@ class FileTableIT {
                 LongStream.range(0, 30).filter(i -> i % 3 != 1),
                 LongStream.range(100, 112).filter(i -> i % 3 == 1)));
     assertThat(strings(spark.table(t))).isEqualTo(want);
-    assertThat(plainReadAfterCleanup(format, "t_" + format)).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
 
     events(200, 206).where("day = 'd2'").writeTo(t).overwritePartitions();
     want =
@@ -129,15 +130,35 @@ class FileTableIT {
                     LongStream.range(100, 112).filter(i -> i % 3 == 1),
                     LongStream.range(200, 206).filter(i -> i % 3 == 2))));
     assertThat(strings(spark.table(t))).isEqualTo(want);
-    assertThat(plainReadAfterCleanup(format, "t_" + format)).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
 
     String view = Names.unique("src");
     events(500, 504).createOrReplaceTempView(view);
     spark.sql("INSERT OVERWRITE " + t + " SELECT * FROM " + view);
     want = expected(LongStream.range(500, 504));
     assertThat(strings(spark.table(t))).isEqualTo(want);
-    assertThat(plainReadAfterCleanup(format, "t_" + format)).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+
+    events(700, 703).writeTo(t).overwrite(org.apache.spark.sql.functions.lit(true)); // truncate
+    want = expected(LongStream.range(700, 703));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
+
+    events(800, 805).createOrReplaceTempView(view);
+    spark.sql(
+        "REPLACE TABLE "
+            + t
+            + " USING "
+            + format
+            + " PARTITIONED BY (day) AS SELECT * FROM "
+            + view);
+    want = expected(LongStream.range(800, 805));
+    assertThat(strings(spark.table(t))).isEqualTo(want);
+    assertThat(plainRead(format, "t_" + format)).isEqualTo(want);
     assertThat(stagingFiles("t_" + format)).isEmpty();
+    // Time travel still reads the replaced versions, from _tessera/retired/.
+    assertThat(strings(spark.sql("SELECT * FROM " + t + " VERSION AS OF 1")))
+        .isEqualTo(expected(LongStream.range(0, 30)));
   }
 
   @org.junit.jupiter.api.Test

@@ -201,6 +201,25 @@ class FileTableIT {
         spark.sessionState().newHadoopConf());
   }
 
+  io.tessera.file.log.Snapshot snapshot(String table) {
+    return new io.tessera.file.log.TableLog(
+            new org.apache.hadoop.fs.Path(tableDir(table).toString()),
+            spark.sessionState().newHadoopConf())
+        .snapshot();
+  }
+
+  long snapshotVersion(String table) {
+    return snapshot(table).version();
+  }
+
+  /** The table-relative paths of the latest version's files. */
+  List<String> snapshotPaths(String table) {
+    return snapshot(table).files().stream()
+        .map(io.tessera.file.log.AddFile::path)
+        .sorted()
+        .toList();
+  }
+
   List<Path> stagingFiles(String table) throws IOException {
     Path staging = tableDir(table).resolve("_tessera/staging");
     if (!Files.exists(staging)) {

@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
  * chosen with {@code
- * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,filestream,scaling,staging,filescale,memory}
+ * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,filestream,fileoverwrite,scaling,staging,filescale,memory}
  * (default: jdbc,mariadb,kafka,files,scaling), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
@@ -97,6 +97,9 @@ public final class Benchmarks {
         long rows = Long.getLong("bench.filestream.rows", 1_000_000L);
         int batches = Integer.getInteger("bench.filestream.batches", 100);
         charted.add(FileStreamBenchmark.run(spark, rows, batches, rounds));
+      }
+      if (workloads.contains("fileoverwrite")) {
+        report.append(FileOverwriteCommitBenchmark.run(spark, rounds)).append("\n");
       }
       if (workloads.contains("filescale")) {
         int files = Integer.getInteger("bench.filescale.files", 100_000);

@@ -320,6 +320,10 @@ public class FileTable implements SupportsRead, SupportsWrite {
           };
     }
     Map<String, String> readOptions = new HashMap<>(options.asCaseSensitiveMap());
+    // A committed file is never legitimately missing (one a later commit moved is read from
+    // _tessera/retired/; one cleanup deleted fails the query clearly): never skip one silently,
+    // whatever spark.sql.files.ignoreMissingFiles says.
+    readOptions.put("ignoreMissingFiles", "false");
     CaseInsensitiveStringMap opts = new CaseInsensitiveStringMap(readOptions);
     SparkSession spark = SparkSession.active();
     scala.collection.immutable.Seq<String> seq =

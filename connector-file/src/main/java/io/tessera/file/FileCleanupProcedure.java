@@ -198,11 +198,12 @@ final class FileCleanupProcedure extends CleanupProcedure {
           candidates.add(rel);
         }
       }
-      for (String rel : toRetire) {
-        Path to = new Path(log.root(), Relocation.retired(rel));
-        fs.mkdirs(to.getParent());
-        if (!log.snapshot().contains(rel) && !fs.exists(to)) {
-          fs.rename(new Path(log.root(), rel), to);
+      if (!toRetire.isEmpty()) {
+        Snapshot now = log.snapshot();
+        for (String rel : toRetire) {
+          if (!now.contains(rel)) {
+            Relocation.retireLeftover(log, rel);
+          }
         }
       }
       if (candidates.isEmpty()) {
@@ -215,7 +216,10 @@ final class FileCleanupProcedure extends CleanupProcedure {
       if (hook != null) {
         hook.run();
       }
-      Snapshot latest = snap;
+      // A commit whose entry exists but whose moves failed (its committer stopped its heartbeat)
+      // names staged files: complete it before any staged file is judged.
+      Snapshot latest = log.snapshot();
+      Relocation.rollForward(log, latest.version());
       for (String rel : candidates) {
         Path p = new Path(log.root(), rel);
         String writeId = writeId(rel, stagingPrefix);

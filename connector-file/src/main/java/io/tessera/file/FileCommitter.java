@@ -151,28 +151,46 @@ final class FileCommitter {
                 removed,
                 epoch,
                 stagedAt);
+        requireStaged(staged);
         boolean won;
         try {
           won = log.commit(entry, snap.apply(entry), checkpointInterval);
+        } catch (TableLog.CreateFailed e) {
+          throw e; // verifiably not committed: the staged files may go
         } catch (RuntimeException e) {
           entryAttempted = true; // the create failed in a way that may hide a success
           throw e;
         }
         if (won) {
-          // Committed: from here on nothing may undo it. Move the files (added ones into the
-          // table, removed ones to _tessera/retired/, where queries still reading an older
-          // version and time travel find them until cleanup); a failure here leaves the moves to
-          // the next commit, read or cleanup, and the staged files in place for them.
-          try {
-            Relocation.complete(log, entry);
-          } catch (IOException | RuntimeException e) {
+          // Committed: from here on nothing may undo it, not even Spark's abort after an error.
+          // Move the files (added ones into the table, removed ones to _tessera/retired/, where
+          // queries still reading an older version and time travel find them until cleanup); a
+          // failure here leaves the moves to the next commit, read or cleanup, and the staged
+          // files in place for them.
+          keepStaged = true;
+          Throwable failed = null;
+          for (int tries = 0; tries < 3; tries++) {
+            try {
+              Relocation.complete(log, entry);
+              failed = null;
+              break;
+            } catch (Throwable e) {
+              failed = e;
+              if (e instanceof Error && !(e instanceof OutOfMemoryError)) {
+                break;
+              }
+            }
+          }
+          if (failed != null) {
             heartbeat.stopAndForget();
             LOG.warn(
                 "tessera-file: version {} of {} is committed, but moving its files failed ({});"
-                    + " the next commit, read or cleanup of the table completes the moves",
+                    + " until the next commit, read through the connector or cleanup of the"
+                    + " table completes the moves, plain readers of its folder see a mix of the"
+                    + " old and new files",
                 entry.version(),
                 tableName,
-                e.toString());
+                failed.toString());
             return entry.version();
           }
           dropStaging();
@@ -200,6 +218,43 @@ final class FileCommitter {
     } catch (RuntimeException e) {
       undo(entryAttempted);
       throw e;
+    }
+  }
+
+  /**
+   * Every staged file is still there: a driver paused for longer than the heartbeat's life (a long
+   * GC, a frozen container) may find that cleanup took its files for a dead write's. Checked just
+   * before the commit point, so such a commit fails with nothing committed instead of committing
+   * files that are gone.
+   */
+  private void requireStaged(List<StagedFile> staged) {
+    if (staged.isEmpty()) {
+      return;
+    }
+    java.util.Set<String> present = new HashSet<>();
+    try {
+      org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
+          log.fs().listFiles(stagingDir, true);
+      while (it.hasNext()) {
+        present.add(relative(it.next().getPath()));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("Cannot list the staged files of " + tableName, e);
+    }
+    for (StagedFile s : staged) {
+      String rel = relative(new Path(s.stagedPath()));
+      if (!present.contains(rel)) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "The staged file "
+                + rel
+                + " of this write to "
+                + tableName
+                + " is gone (was the driver paused for longer than "
+                + Heartbeat.LIVE.toMinutes()
+                + " minutes, so that cleanup took it for a dead write's?); nothing was committed,"
+                + " run the write again");
+      }
     }
   }
 

@@ -268,6 +268,22 @@ public class FileTable implements SupportsRead, SupportsWrite {
               + log.root()
               + "' (no _tessera/log); check option 'path', or create it by writing to it");
     }
+    // A commit whose entry exists but whose file moves are not done yet (in flight, or its
+    // driver died) is completed first: the files of the version read must be in place. A reader
+    // that may not write to the table (read-only access) reads on; only files of such a pending
+    // commit could then be missing.
+    if (!timeTravel || !log.hasVersion(snap.version() + 1)) {
+      try {
+        Relocation.rollForward(log, snap.version());
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(FileTable.class)
+            .warn(
+                "tessera-file: could not complete the file moves of the latest commit to {} ({});"
+                    + " reading on",
+                name,
+                e.toString());
+      }
+    }
     StructType planned = null;
     if (timeTravel) {
       snap = loaded;
@@ -283,11 +299,6 @@ public class FileTable implements SupportsRead, SupportsWrite {
         // for cleanup).
         snap = loaded;
       }
-    }
-    // A commit whose entry exists but whose file moves are not done yet (in flight, or its
-    // driver died) is completed first: the files of the version read must be in place.
-    if (!timeTravel || snap.version() == log.latestVersion()) {
-      Relocation.rollForward(log, snap.version());
     }
     noteScanned(snap.version());
     if (execution != null && !timeTravel) {
@@ -321,9 +332,11 @@ public class FileTable implements SupportsRead, SupportsWrite {
     }
     Map<String, String> readOptions = new HashMap<>(options.asCaseSensitiveMap());
     // A committed file is never legitimately missing (one a later commit moved is read from
-    // _tessera/retired/; one cleanup deleted fails the query clearly): never skip one silently,
-    // whatever spark.sql.files.ignoreMissingFiles says.
+    // _tessera/retired/; one cleanup deleted fails the query clearly): never skip one, or the
+    // rest of one after a read error, silently, whatever spark.sql.files.ignoreMissingFiles and
+    // ignoreCorruptFiles say.
     readOptions.put("ignoreMissingFiles", "false");
+    readOptions.put("ignoreCorruptFiles", "false");
     CaseInsensitiveStringMap opts = new CaseInsensitiveStringMap(readOptions);
     SparkSession spark = SparkSession.active();
     scala.collection.immutable.Seq<String> seq =

@@ -67,22 +67,23 @@ final class Relocation {
         String.format("%020d.moved", version));
   }
 
-  private static final java.util.concurrent.atomic.AtomicReference<RuntimeException> CRASH =
+  private static final java.util.concurrent.atomic.AtomicReference<Error> CRASH =
       new java.util.concurrent.atomic.AtomicReference<>();
 
   private static volatile int crashAfter;
 
   /**
    * For crash tests only: the next roll-forward in this JVM stops with {@code e} after {@code
-   * moves} moves (0: before the first), as a driver dying mid-way would.
+   * moves} moves (0: before the first), as a driver dying mid-way would (an Error: the committer
+   * does not retry it).
    */
-  static void crashNextRollForwardForTests(int moves, RuntimeException e) {
+  static void crashNextRollForwardForTests(int moves, Error e) {
     crashAfter = moves;
     CRASH.set(e);
   }
 
   private static void maybeCrash(int done) {
-    RuntimeException crash = CRASH.get();
+    Error crash = CRASH.get();
     if (crash != null && done >= crashAfter && CRASH.compareAndSet(crash, null)) {
       throw crash;
     }
@@ -107,6 +108,9 @@ final class Relocation {
         LogEntry e = log.entries(v, v).get(0);
         if (e.staged() == null) {
           break; // written before this protocol: its files were moved before its commit
+        }
+        if (e.staged().isEmpty() && e.remove().isEmpty()) {
+          continue; // moves nothing (create, alter table): complete without a marker
         }
         pending.add(0, e);
       }
@@ -137,38 +141,15 @@ final class Relocation {
       mkdirs(fs, folder);
     }
     int done = 0;
-    if (CRASH.get() != null || moves.size() < PARALLEL_FROM) {
-      for (int i = 0; i < moves.size(); i++) {
-        maybeCrash(done);
-        if (move(fs, moves.get(i)[0], moves.get(i)[1], i < adds)) {
-          done++;
-        }
+    try {
+      done = moveAll(fs, moves, adds);
+    } catch (FileNotFoundException missing) {
+      // An added file neither staged nor in place: fine if another process completed this commit
+      // meanwhile and a later commit retired the file; otherwise the commit's data is gone.
+      if (!fs.exists(marker(log, e.version()))) {
+        throw missing;
       }
-    } else {
-      // Renames are independent and each is a round trip (a syscall, an RPC on HDFS): a few run
-      // at once. All of them are attempted; the first failure is reported after.
-      List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
-      for (int i = 0; i < moves.size(); i++) {
-        Path[] m = moves.get(i);
-        boolean required = i < adds;
-        results.add(MOVERS.submit(() -> move(fs, m[0], m[1], required)));
-      }
-      IOException first = null;
-      for (java.util.concurrent.Future<Boolean> r : results) {
-        try {
-          r.get();
-        } catch (java.util.concurrent.ExecutionException x) {
-          if (first == null) {
-            first = x.getCause() instanceof IOException io ? io : new IOException(x.getCause());
-          }
-        } catch (InterruptedException x) {
-          Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException("Interrupted while moving files");
-        }
-      }
-      if (first != null) {
-        throw first;
-      }
+      return;
     }
     maybeCrash(done);
     Path marker = marker(log, e.version());
@@ -182,8 +163,14 @@ final class Relocation {
           // another process completed the same commit
         }
       }
-    } else {
-      fs.create(marker, true).close();
+    } else if (!fs.exists(marker)) {
+      try {
+        fs.create(marker, false).close();
+      } catch (IOException raced) {
+        if (!fs.exists(marker)) {
+          throw raced;
+        } // another process completed the same commit
+      }
     }
   }
 
@@ -193,20 +180,75 @@ final class Relocation {
    * source and destination are folders, which costs two more lookups per file.
    */
   private static boolean rename(FileSystem fs, Path from, Path to) throws IOException {
-    if (!(fs instanceof org.apache.hadoop.fs.ChecksumFileSystem cfs)) {
+    if (!"file".equals(fs.getUri().getScheme())
+        || !(fs instanceof org.apache.hadoop.fs.ChecksumFileSystem cfs)) {
       return fs.rename(from, to);
     }
-    FileSystem raw = cfs.getRawFileSystem();
-    if (!raw.rename(from, to)) {
+    // An atomic rename(2), never Hadoop's copy-and-delete fallback (a plain reader could see a
+    // half-copied file, and a crash mid-copy would block the move for good).
+    if (!atomicMove(fs, from, to)) {
       return false;
     }
-    Path fromCrc = cfs.getChecksumFile(from);
-    try {
-      raw.rename(fromCrc, cfs.getChecksumFile(to));
-    } catch (FileNotFoundException noChecksum) {
-      // none was written
-    }
+    atomicMove(fs, cfs.getChecksumFile(from), cfs.getChecksumFile(to));
     return true;
+  }
+
+  private static boolean atomicMove(FileSystem fs, Path from, Path to) throws IOException {
+    try {
+      java.nio.file.Files.move(
+          java.nio.file.Path.of(fs.makeQualified(from).toUri()),
+          java.nio.file.Path.of(fs.makeQualified(to).toUri()),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return false;
+    }
+  }
+
+  /** Makes the moves (the first {@code adds} are required); returns how many this call made. */
+  private static int moveAll(FileSystem fs, List<Path[]> moves, int adds) throws IOException {
+    int done = 0;
+    if (CRASH.get() != null || moves.size() < PARALLEL_FROM) {
+      for (int i = 0; i < moves.size(); i++) {
+        maybeCrash(done);
+        if (move(fs, moves.get(i)[0], moves.get(i)[1], i < adds)) {
+          done++;
+        }
+      }
+      return done;
+    }
+    // Renames are independent and each is a round trip (a syscall, an RPC on HDFS): a few run
+    // at once. All of them are attempted; the first failure is reported after.
+    List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < moves.size(); i++) {
+      Path[] m = moves.get(i);
+      boolean required = i < adds;
+      results.add(MOVERS.submit(() -> move(fs, m[0], m[1], required)));
+    }
+    IOException first = null;
+    for (java.util.concurrent.Future<Boolean> r : results) {
+      try {
+        r.get();
+      } catch (java.util.concurrent.ExecutionException x) {
+        if (first == null) {
+          first = x.getCause() instanceof IOException io ? io : new IOException(x.getCause());
+        }
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("Interrupted while moving files");
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+    return moves.size();
+  }
+
+  /** Retires file {@code rel} of the table (cleanup's migration of files older code left). */
+  static void retireLeftover(TableLog log, String rel) throws IOException {
+    Path to = new Path(log.root(), retired(rel));
+    mkdirs(log.fs(), to.getParent());
+    move(log.fs(), new Path(log.root(), rel), to, false);
   }
 
   /**

@@ -177,46 +177,65 @@ class FileFaultsIT {
   }
 
   @Test
-  void aFailedLogCreateLeavesItsStagedFilesForCleanupAndTheTableFolderUnchanged() throws Exception {
+  void aFailedLogCreateDeletesItsStagedFilesAndLeavesTheTableFolderUnchanged() throws Exception {
     String t = table("failedcreate");
     FileTableIT.events(0, 30).writeTo(t).append();
     List<String> before = rows(t);
-    int committedFiles = helper.dataFiles("failedcreate").size();
+    List<String> committed = helper.dataFiles("failedcreate");
 
     io.tessera.file.log.TableLog.injectFaultForTests(
         io.tessera.file.log.TableLog.CreateFault.FAIL_BEFORE);
     assertThatThrownBy(() -> FileTableIT.events(30, 60).writeTo(t).append())
         .hasStackTraceContaining("injected: create failed before writing");
+    // The entry is verifiably absent (read back after the failure): nothing was committed, the
+    // writer deleted its staged files, and nothing of the write ever reached the table folder.
+    assertThat(rows(t)).isEqualTo(before);
+    assertThat(helper.plainRead("parquet", "failedcreate")).isEqualTo(before);
+    assertThat(helper.dataFiles("failedcreate")).isEqualTo(committed);
+    assertThat(helper.stagingFiles("failedcreate")).isEmpty();
+  }
+
+  @Test
+  void aLogCreateWithAnUnknownOutcomeKeepsItsStagedFilesForCleanup() throws Exception {
+    String t = table("unknowncreate");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    List<String> before = rows(t);
+    int committedFiles = helper.dataFiles("unknowncreate").size();
+
+    io.tessera.file.log.TableLog.injectFaultForTests(
+        io.tessera.file.log.TableLog.CreateFault.FAIL_UNREADABLE);
+    assertThatThrownBy(() -> FileTableIT.events(30, 60).writeTo(t).append())
+        .hasStackTraceContaining("injected: create failed before writing");
     assertThat(rows(t)).isEqualTo(before);
     // Nothing of the failed write reached the table folder (files move only after the log entry
     // exists): plain readers see the committed table.
-    assertThat(helper.dataFiles("failedcreate")).hasSize(committedFiles);
-    assertThat(spark.read().parquet(helper.tableDir("failedcreate").toString()).count())
-        .isEqualTo(30);
-    // The writer could not know the create's outcome, so it kept its staged files: a commit whose
-    // entry exists would need them. Cleanup finds no entry naming them and deletes them.
-    java.nio.file.Path staging = helper.tableDir("failedcreate").resolve("_tessera/staging");
+    assertThat(helper.dataFiles("unknowncreate")).hasSize(committedFiles);
+    assertThat(helper.plainRead("parquet", "unknowncreate")).isEqualTo(before);
+    // The writer could not read the create's outcome back, so it kept its staged files (even
+    // through Spark's abort): a committed entry would need them. Cleanup finds no entry naming
+    // them and deletes them.
+    java.nio.file.Path staging = helper.tableDir("unknowncreate").resolve("_tessera/staging");
     List<String> staged;
     try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(staging)) {
       staged =
           s.filter(java.nio.file.Files::isRegularFile)
-              .map(p -> helper.tableDir("failedcreate").relativize(p).toString())
+              .map(p -> helper.tableDir("unknowncreate").relativize(p).toString())
               .filter(p -> p.endsWith(".parquet"))
               .toList();
     }
     assertThat(staged).isNotEmpty();
-    assertThat(snapshotFiles("failedcreate")).isEqualTo(committedFiles);
+    assertThat(snapshotFiles("unknowncreate")).isEqualTo(committedFiles);
 
     List<String> deleted =
         spark
             .sql(
                 "CALL "
                     + catalog
-                    + ".system.cleanup(table => 'db.failedcreate', older_than_minutes => 0)")
+                    + ".system.cleanup(table => 'db.unknowncreate', older_than_minutes => 0)")
             .as(Encoders.STRING())
             .collectAsList();
     assertThat(deleted).containsAll(staged);
-    assertThat(helper.dataFiles("failedcreate")).hasSize(committedFiles);
+    assertThat(helper.dataFiles("unknowncreate")).hasSize(committedFiles);
     assertThat(rows(t)).isEqualTo(before);
   }
 
@@ -700,6 +719,13 @@ class FileFaultsIT {
     long before = count(path);
     runStream(path, checkpoint, before + 100);
 
+    List<Long> plainValues =
+        spark
+            .read()
+            .parquet(path.toString())
+            .selectExpr("value")
+            .as(Encoders.LONG())
+            .collectAsList();
     List<Long> values =
         spark
             .read()
@@ -711,15 +737,9 @@ class FileFaultsIT {
     Set<Long> distinct = new TreeSet<>(values);
     assertThat(values).hasSize(distinct.size());
     assertThat(distinct).hasSize((int) (((TreeSet<Long>) distinct).last() + 1));
-    // A plain reader of the folder sees exactly the same rows.
-    assertThat(
-            spark
-                .read()
-                .parquet(path.toString())
-                .selectExpr("value")
-                .as(Encoders.LONG())
-                .collectAsList())
-        .containsExactlyInAnyOrderElementsOf(values);
+    // A plain reader of the folder (read first, before anything completes a pending commit)
+    // saw exactly the same rows.
+    assertThat(plainValues).containsExactlyInAnyOrderElementsOf(values);
   }
 
   @Test
@@ -753,12 +773,11 @@ class FileFaultsIT {
       q.stop();
     }
     // Each epoch replaced the whole table: one row per key, never the rows of earlier epochs,
-    // through the connector and for a plain reader of the folder alike.
+    // for a plain reader of the folder (first) and through the connector alike.
     assertThat(
             spark
                 .read()
-                .format("tessera-file")
-                .load(path.toString())
+                .parquet(path.toString())
                 .selectExpr("k")
                 .as(Encoders.LONG())
                 .collectAsList())
@@ -766,7 +785,8 @@ class FileFaultsIT {
     assertThat(
             spark
                 .read()
-                .parquet(path.toString())
+                .format("tessera-file")
+                .load(path.toString())
                 .selectExpr("k")
                 .as(Encoders.LONG())
                 .collectAsList())

@@ -98,7 +98,7 @@ class FilePlainReaderIT {
     FileTableIT.events(0, 30).writeTo(t).append();
     List<String> before = rows(t);
     // The driver "dies" right after the log entry exists, before moving any file.
-    Relocation.crashNextRollForwardForTests(0, new IllegalStateException("injected: died"));
+    Relocation.crashNextRollForwardForTests(0, new Error("injected: the driver dies here"));
     FileTableIT.events(100, 112).where("day = 'd1'").writeTo(t).overwrite(col("day").equalTo("d1"));
 
     // Committed (its entry exists), but the table folder still shows the previous version:
@@ -119,7 +119,7 @@ class FilePlainReaderIT {
   void aCommitCutOffHalfwayThroughItsMovesIsCompletedByTheNextCommit() throws Exception {
     String t = table("half");
     FileTableIT.events(0, 30).writeTo(t).append();
-    Relocation.crashNextRollForwardForTests(1, new IllegalStateException("injected: died"));
+    Relocation.crashNextRollForwardForTests(1, new Error("injected: the driver dies here"));
     FileTableIT.events(100, 112).where("day = 'd1'").writeTo(t).overwrite(col("day").equalTo("d1"));
     // The next writer completes the cut-off moves before it commits on top of them.
     FileTableIT.events(200, 203).where("day = 'd2'").writeTo(t).append();
@@ -138,7 +138,7 @@ class FilePlainReaderIT {
   void aReadThroughTheConnectorCompletesACutOffCommitBeforeItPlans() throws Exception {
     String t = table("readfix");
     FileTableIT.events(0, 30).writeTo(t).append();
-    Relocation.crashNextRollForwardForTests(0, new IllegalStateException("injected: died"));
+    Relocation.crashNextRollForwardForTests(0, new Error("injected: the driver dies here"));
     FileTableIT.events(100, 112).where("day = 'd1'").writeTo(t).overwrite(col("day").equalTo("d1"));
     assertThat(rows(t)).isEqualTo(afterOverwrite());
     assertThat(plain("readfix")).isEqualTo(afterOverwrite());

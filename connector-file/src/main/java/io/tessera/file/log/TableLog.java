@@ -187,7 +187,20 @@ public final class TableLog {
     /** The create succeeds, then the call fails (e.g. the connection drops before the reply). */
     FAIL_AFTER,
     /** The create succeeds, then reports "already exists" (e.g. a retried create of our entry). */
-    EXISTS_AFTER
+    EXISTS_AFTER,
+    /** The create fails and its outcome cannot be read back (the file system unreachable). */
+    FAIL_UNREADABLE
+  }
+
+  /**
+   * The entry create failed and the entry is verifiably absent (read back right after): nothing was
+   * committed, so the writer may delete its files. Any other exception from {@link #commit} leaves
+   * the outcome unknown.
+   */
+  public static final class CreateFailed extends UncheckedIOException {
+    CreateFailed(UncheckedIOException cause) {
+      super(cause.getMessage(), cause.getCause());
+    }
   }
 
   private static final java.util.concurrent.atomic.AtomicReference<CreateFault> FAULT =
@@ -220,13 +233,14 @@ public final class TableLog {
     byte[] bytes = json(entry);
     Path path = entryPath(entry.version());
     boolean won;
+    CreateFault fault = null;
     try {
       Runnable before = BEFORE_CREATE.getAndSet(null);
       if (before != null) {
         before.run();
       }
-      CreateFault fault = FAULT.getAndSet(null);
-      if (fault == CreateFault.FAIL_BEFORE) {
+      fault = FAULT.getAndSet(null);
+      if (fault == CreateFault.FAIL_BEFORE || fault == CreateFault.FAIL_UNREADABLE) {
         throw new UncheckedIOException(new IOException("injected: create failed before writing"));
       }
       won = putIfAbsent(path, bytes);
@@ -240,9 +254,12 @@ public final class TableLog {
         won = java.util.Arrays.equals(read(path), bytes);
       }
     } catch (UncheckedIOException e) {
+      if (fault == CreateFault.FAIL_UNREADABLE) {
+        throw e; // as if the read below failed too: the outcome is unknown
+      }
       byte[] existing = read(path);
       if (existing == null) {
-        throw e;
+        throw new CreateFailed(e);
       }
       won = java.util.Arrays.equals(existing, bytes);
     }

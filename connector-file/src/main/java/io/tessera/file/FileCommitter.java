@@ -152,10 +152,29 @@ final class FileCommitter {
                 epoch,
                 stagedAt);
         requireStaged(staged);
+        if (heartbeat.staleFor(Heartbeat.LIVE.toMillis() / 2)) {
+          throw new TesseraException(
+              TesseraError.COMMIT_FAILED,
+              "This write to "
+                  + tableName
+                  + " could not mark itself as running for over "
+                  + Heartbeat.LIVE.toMinutes() / 2
+                  + " minutes (a paused driver, or its heartbeat file could not be written), so"
+                  + " cleanup may have taken its staged files; nothing was committed, run the"
+                  + " write again");
+        }
         boolean won;
+        // From the create on, the staged files may belong to a committed entry: nothing (not even
+        // an Error and Spark's abort after it) may delete them unless the create verifiably
+        // failed or lost the race.
+        keepStaged = true;
         try {
           won = log.commit(entry, snap.apply(entry), checkpointInterval);
+          if (!won) {
+            keepStaged = false;
+          }
         } catch (TableLog.CreateFailed e) {
+          keepStaged = false;
           throw e; // verifiably not committed: the staged files may go
         } catch (RuntimeException e) {
           entryAttempted = true; // the create failed in a way that may hide a success
@@ -167,9 +186,16 @@ final class FileCommitter {
           // queries still reading an older version and time travel find them until cleanup); a
           // failure here leaves the moves to the next commit, read or cleanup, and the staged
           // files in place for them.
-          keepStaged = true;
           Throwable failed = null;
           for (int tries = 0; tries < 3; tries++) {
+            if (tries > 0) {
+              try {
+                Thread.sleep(tries == 1 ? 200 : 2000);
+              } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                break;
+              }
+            }
             try {
               Relocation.complete(log, entry);
               failed = null;
@@ -183,14 +209,14 @@ final class FileCommitter {
           }
           if (failed != null) {
             heartbeat.stopAndForget();
-            LOG.warn(
-                "tessera-file: version {} of {} is committed, but moving its files failed ({});"
+            LOG.error(
+                "tessera-file: version {} of {} is committed, but moving its files failed;"
                     + " until the next commit, read through the connector or cleanup of the"
                     + " table completes the moves, plain readers of its folder see a mix of the"
                     + " old and new files",
                 entry.version(),
                 tableName,
-                failed.toString());
+                failed);
             return entry.version();
           }
           dropStaging();

@@ -54,6 +54,17 @@ final class Heartbeat {
     return new Heartbeat(fs, new Path(stagingDir, FILE));
   }
 
+  /** When the heartbeat file was last touched successfully. */
+  private volatile long lastBeat;
+
+  /**
+   * Whether the last successful beat is older than {@code millis}: a write whose heartbeat went
+   * stale may have lost its staged files to cleanup, and must not commit.
+   */
+  boolean staleFor(long millis) {
+    return System.currentTimeMillis() - lastBeat > millis;
+  }
+
   private synchronized void beat() {
     if (stopped) {
       return;
@@ -63,7 +74,9 @@ final class Heartbeat {
         fs.mkdirs(file.getParent());
         fs.create(file, true).close();
       }
-      fs.setTimes(file, System.currentTimeMillis(), -1);
+      long now = System.currentTimeMillis();
+      fs.setTimes(file, now, -1);
+      lastBeat = now;
     } catch (IOException e) {
       LOG.warn("tessera-file: heartbeat {} not written: {}", file, e.toString());
     }

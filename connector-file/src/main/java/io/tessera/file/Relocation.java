@@ -143,11 +143,11 @@ final class Relocation {
     int done = 0;
     try {
       done = moveAll(fs, moves, adds);
-    } catch (FileNotFoundException missing) {
-      // An added file neither staged nor in place: fine if another process completed this commit
-      // meanwhile and a later commit retired the file; otherwise the commit's data is gone.
+    } catch (IOException failed) {
+      // Fine if another process completed this commit meanwhile (an added file may then be
+      // retired by a later commit already); otherwise report it.
       if (!fs.exists(marker(log, e.version()))) {
-        throw missing;
+        throw failed;
       }
       return;
     }

@@ -144,6 +144,24 @@ class FilePlainReaderIT {
     assertThat(plain("readfix")).isEqualTo(afterOverwrite());
   }
 
+  /**
+   * The driver fails with an Error right after its log entry exists: the job reports failure, but
+   * the write is committed, and Spark's abort must not delete the staged files that entry names.
+   * The next read through the connector completes the moves: the rows are there once.
+   */
+  @Test
+  void anErrorRightAfterTheCommitPointNeverLosesTheCommittedFiles() throws Exception {
+    String t = table("erred");
+    FileTableIT.events(0, 30).writeTo(t).append();
+    io.tessera.file.log.TableLog.injectFaultForTests(
+        io.tessera.file.log.TableLog.CreateFault.ERROR_AFTER);
+    assertThatThrownBy(() -> FileTableIT.events(30, 60).writeTo(t).append())
+        .hasStackTraceContaining("injected: the driver fails right after the create");
+    assertThat(plain("erred")).isEqualTo(FileTableIT.expected(LongStream.range(0, 30)));
+    assertThat(rows(t)).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
+    assertThat(plain("erred")).isEqualTo(FileTableIT.expected(LongStream.range(0, 60)));
+  }
+
   @Test
   void aFailedJobLeavesThePlainViewExactlyAsItWas() throws Exception {
     String t = table("failed");

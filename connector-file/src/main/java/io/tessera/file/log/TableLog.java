@@ -189,7 +189,9 @@ public final class TableLog {
     /** The create succeeds, then reports "already exists" (e.g. a retried create of our entry). */
     EXISTS_AFTER,
     /** The create fails and its outcome cannot be read back (the file system unreachable). */
-    FAIL_UNREADABLE
+    FAIL_UNREADABLE,
+    /** The create succeeds, then the driver fails with an Error (e.g. out of memory). */
+    ERROR_AFTER
   }
 
   /**
@@ -244,6 +246,9 @@ public final class TableLog {
         throw new UncheckedIOException(new IOException("injected: create failed before writing"));
       }
       won = putIfAbsent(path, bytes);
+      if (fault == CreateFault.ERROR_AFTER) {
+        throw new Error("injected: the driver fails right after the create");
+      }
       if (fault == CreateFault.FAIL_AFTER) {
         throw new UncheckedIOException(new IOException("injected: reply lost after the create"));
       }
@@ -259,7 +264,9 @@ public final class TableLog {
       }
       byte[] existing = read(path);
       if (existing == null) {
-        throw new CreateFailed(e);
+        // Proof of absence only where the create is one atomic call that cannot land later (a
+        // local hard link); an HDFS rename whose reply was lost may still be carried out.
+        throw isLocal() ? new CreateFailed(e) : e;
       }
       won = java.util.Arrays.equals(existing, bytes);
     }
@@ -269,7 +276,7 @@ public final class TableLog {
         && entry.version() % checkpointInterval == 0) {
       try {
         writeCheckpoint(after);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
         // The entry is committed; a missing checkpoint only makes the next read replay more.
         org.slf4j.LoggerFactory.getLogger(TableLog.class)
             .warn(

@@ -254,26 +254,26 @@ final class FileCommitter {
    * files that are gone.
    */
   private void requireStaged(List<StagedFile> staged) {
-    if (staged.isEmpty()) {
-      return;
-    }
-    java.util.Set<String> present = new HashSet<>();
-    try {
-      org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
-          log.fs().listFiles(stagingDir, true);
-      while (it.hasNext()) {
-        present.add(relative(it.next().getPath()));
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("Cannot list the staged files of " + tableName, e);
-    }
+    org.apache.hadoop.fs.FileSystem fs = log.fs();
+    boolean local = "file".equals(fs.getUri().getScheme());
     for (StagedFile s : staged) {
-      String rel = relative(new Path(s.stagedPath()));
-      if (!present.contains(rel)) {
+      Path p = new Path(s.stagedPath());
+      boolean present;
+      try {
+        // One existence check per file (on the local file system through java.nio: Hadoop's
+        // local listings fork an `ls` per file for its permissions without the native library).
+        present =
+            local
+                ? java.nio.file.Files.exists(java.nio.file.Path.of(fs.makeQualified(p).toUri()))
+                : fs.exists(p);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("Cannot check the staged file " + p, e);
+      }
+      if (!present) {
         throw new TesseraException(
             TesseraError.COMMIT_FAILED,
             "The staged file "
-                + rel
+                + relative(p)
                 + " of this write to "
                 + tableName
                 + " is gone (was the driver paused for longer than "

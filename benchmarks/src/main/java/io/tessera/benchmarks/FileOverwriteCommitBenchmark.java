@@ -49,7 +49,7 @@ final class FileOverwriteCommitBenchmark {
                         .mode("overwrite")
                         .save()));
         long rows = spark.read().format("tessera-file").load(path).count();
-        long visible = countFiles(Path.of(path));
+        long visible = FileBenchmark.dataFiles(Path.of(path));
         if (rows != 100_000) {
           throw new IllegalStateException("the overwrite left " + rows + " rows");
         }
@@ -71,23 +71,5 @@ final class FileOverwriteCommitBenchmark {
         sorted.get(sorted.size() / 2),
         sorted.get(sorted.size() - 1),
         visibleFiles);
-  }
-
-  /** Data files in the folder outside hidden names, as a plain reader lists them. */
-  static long countFiles(Path table) throws Exception {
-    try (var s = Files.walk(table)) {
-      return s.filter(Files::isRegularFile)
-          .filter(
-              f -> {
-                for (Path part : table.relativize(f)) {
-                  String n = part.toString();
-                  if (n.startsWith("_") || n.startsWith(".")) {
-                    return false;
-                  }
-                }
-                return true;
-              })
-          .count();
-    }
   }
 }

@@ -55,6 +55,8 @@ final class FileCommitter {
   private final Replacement replacement;
   private final TableMetadata writeMetadata;
   private final Heartbeat heartbeat;
+  private final FileRowLevelOperation rewrite;
+  private String operationName;
 
   /**
    * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
@@ -79,7 +81,9 @@ final class FileCommitter {
       Path stagingDir,
       int checkpointInterval,
       Replacement replacement,
-      TableMetadata writeMetadata) {
+      TableMetadata writeMetadata,
+      FileRowLevelOperation rewrite) {
+    this.rewrite = rewrite;
     this.writeMetadata = writeMetadata;
     this.log = log;
     this.tableName = tableName;
@@ -133,9 +137,15 @@ final class FileCommitter {
             replacement == null || !replacement.replacesAll()
                 ? removals(snap, staged)
                 : allFiles(snap);
+        if (rewrite != null && removed.isEmpty() && staged.isEmpty()) {
+          // The statement matched no file (or its rewrite wrote and removed nothing).
+          LOG.info("tessera-file: {} of {} changed nothing", operation(), tableName);
+          dropStaging();
+          return -1;
+        }
         List<AddFile> added =
             staged.stream()
-                .map(s -> new AddFile(s.tablePath(), s.partition(), s.size(), s.rows()))
+                .map(s -> new AddFile(s.tablePath(), s.partition(), s.size(), s.rows(), s.stats()))
                 .toList();
         Map<String, String> stagedAt = new java.util.LinkedHashMap<>();
         for (StagedFile s : staged) {
@@ -333,7 +343,19 @@ final class FileCommitter {
     deleteQuietly(stagingDir);
   }
 
+  /** Names the operation in the log and in messages (instead of the write mode's name). */
+  FileCommitter named(String operation) {
+    this.operationName = operation;
+    return this;
+  }
+
   private String operation() {
+    if (operationName != null) {
+      return operationName;
+    }
+    if (rewrite != null) {
+      return rewrite.operationName();
+    }
     if (replacement != null && !replacement.replacesAll()) {
       return mode.describe() + " adding columns";
     }
@@ -348,6 +370,12 @@ final class FileCommitter {
   }
 
   private List<String> removals(Snapshot snap, List<StagedFile> staged) {
+    if (rewrite != null) {
+      FileRowLevelOperation.Read read = rewrite.read();
+      // Every file the scan read is replaced by the rows written (checkConflicts made sure that
+      // each is still in the table).
+      return read == null ? List.of() : read.files().stream().map(AddFile::path).toList();
+    }
     List<String> out = new ArrayList<>();
     for (AddFile f : snap.files()) {
       if (replaces(f.partition(), snap.metadata(), staged)) {
@@ -389,6 +417,10 @@ final class FileCommitter {
               + readVersion
               + "; nothing was committed, run the write again");
     }
+    if (rewrite != null) {
+      checkRewriteConflicts(snap);
+      return;
+    }
     if (mode instanceof WriteMode.Append || snap.version() <= readVersion) {
       return;
     }
@@ -416,6 +448,47 @@ final class FileCommitter {
                 + " replaces, after this write started at version "
                 + readVersion
                 + "; nothing was committed, run the write again");
+      }
+    }
+  }
+
+  /**
+   * A DELETE, UPDATE or MERGE rewrote the files it read at {@code readVersion}: it conflicts with
+   * any later commit that removed one of them (the rows it rewrote are gone or changed) or added
+   * files to their partitions (rows the statement did not see; on an unpartitioned table, any added
+   * file). Commits to other partitions do not conflict.
+   */
+  private void checkRewriteConflicts(Snapshot snap) {
+    FileRowLevelOperation.Read read = rewrite.read();
+    if (read == null || snap.version() <= readVersion || read.files().isEmpty()) {
+      return;
+    }
+    Set<String> paths = new HashSet<>();
+    Set<Map<String, String>> partitions = new HashSet<>();
+    for (AddFile f : read.files()) {
+      paths.add(f.path());
+      partitions.add(f.partition());
+    }
+    boolean unpartitioned = snap.metadata().partitionColumns().isEmpty();
+    for (LogEntry e : log.entries(readVersion + 1, snap.version())) {
+      boolean touched =
+          e.remove().stream().anyMatch(paths::contains)
+              || e.add().stream()
+                  .anyMatch(a -> unpartitioned || partitions.contains(a.partition()));
+      if (touched) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Concurrent write to "
+                + tableName
+                + ": version "
+                + e.version()
+                + " ("
+                + e.operation()
+                + ") changed files or partitions that this "
+                + operation()
+                + " rewrites, after it read version "
+                + readVersion
+                + "; nothing was committed, run the statement again");
       }
     }
   }

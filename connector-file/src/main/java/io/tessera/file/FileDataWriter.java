@@ -37,6 +37,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
   private final FileSystem fs;
   private final ProjectingInternalRow dataRow;
   private final List<StagedFile> done = new ArrayList<>();
+  private final FileStats.Collector stats;
   private OutputWriter current;
   private String currentStaged;
   private String currentTablePath;
@@ -73,6 +74,9 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     this.dataRow =
         new ProjectingInternalRow(
             f.dataSchema, CollectionConverters.asScala(ordinals).toIndexedSeq());
+    this.stats =
+        new FileStats.Collector(
+            f.dataSchema, java.util.stream.IntStream.range(0, f.dataSchema.size()).toArray());
   }
 
   @Override
@@ -97,6 +101,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     }
     dataRow.project(row);
     current.write(dataRow);
+    stats.add(dataRow);
     currentRows++;
     rows++;
   }
@@ -109,6 +114,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     currentStaged = f.stagingDir + "/" + currentTablePath;
     currentPartition = partition;
     currentRows = 0;
+    stats.reset();
     current = f.outputFactory.newInstance(currentStaged, f.dataSchema, context);
   }
 
@@ -120,7 +126,9 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     current = null;
     long size = fs.getFileStatus(new Path(currentStaged)).getLen();
     bytes += size;
-    done.add(new StagedFile(currentStaged, currentTablePath, currentPartition, size, currentRows));
+    done.add(
+        new StagedFile(
+            currentStaged, currentTablePath, currentPartition, size, currentRows, stats.result()));
   }
 
   @Override
@@ -134,7 +142,7 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     try {
       if (current != null) {
         current.close();
-        done.add(new StagedFile(currentStaged, currentTablePath, currentPartition, 0, 0));
+        done.add(new StagedFile(currentStaged, currentTablePath, currentPartition, 0, 0, null));
         current = null;
       }
     } finally {

@@ -36,7 +36,11 @@ import scala.jdk.javaapi.CollectionConverters;
  * FileWriteBuilder}. A provider table whose folder has no log yet is "new": it accepts the first
  * write's schema and creates the log.
  */
-public class FileTable implements SupportsRead, SupportsWrite {
+public class FileTable
+    implements SupportsRead,
+        SupportsWrite,
+        org.apache.spark.sql.connector.catalog.SupportsRowLevelOperations,
+        org.apache.spark.sql.connector.catalog.SupportsDeleteV2 {
   private static final Set<TableCapability> CAPABILITIES =
       Set.of(
           TableCapability.BATCH_READ,
@@ -247,9 +251,79 @@ public class FileTable implements SupportsRead, SupportsWrite {
     return new FileWriteBuilder(this, info);
   }
 
+  /**
+   * {@code DELETE}, {@code UPDATE} and {@code MERGE INTO}, copy-on-write (see {@link
+   * FileRowLevelOperation}).
+   */
+  @Override
+  public org.apache.spark.sql.connector.write.RowLevelOperationBuilder newRowLevelOperationBuilder(
+      org.apache.spark.sql.connector.write.RowLevelOperationInfo info) {
+    requireWritable(info.command().name());
+    return () -> new FileRowLevelOperation(this, info.command());
+  }
+
+  private void requireWritable(String what) {
+    if (timeTravel || metadata == null || staged != null) {
+      throw new io.tessera.common.errors.TesseraException(
+          io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
+          what
+              + " needs the current version of an existing table; "
+              + name
+              + (timeTravel ? " is read as of an older version (time travel)" : " is not one"));
+    }
+  }
+
+  /**
+   * A {@code DELETE} whose condition uses only partition columns removes whole partitions from the
+   * log without reading a file. Any other condition goes through the copy-on-write rewrite.
+   */
+  @Override
+  public boolean canDeleteWhere(org.apache.spark.sql.connector.expressions.filter.Predicate[] p) {
+    return !timeTravel
+        && metadata != null
+        && staged == null
+        && PartitionValues.unsupportedReason(p, metadata.partitionColumns()) == null;
+  }
+
+  @Override
+  public void deleteWhere(org.apache.spark.sql.connector.expressions.filter.Predicate[] p) {
+    requireWritable("DELETE");
+    new FileCommitter(
+            log,
+            name,
+            io.tessera.common.write.WriteMode.OverwriteByFilter.of(p),
+            log.snapshot().version(),
+            new Path(
+                new Path(new Path(log.root(), TableLog.META_DIR), "staging"),
+                java.util.UUID.randomUUID().toString().replace("-", "")),
+            FileWriteOptions.OPTIONS.parse(options).get(FileWriteOptions.CHECKPOINT_INTERVAL),
+            null,
+            metadata,
+            null)
+        .named(
+            "delete where "
+                + java.util.Arrays.stream(p)
+                    .map(Object::toString)
+                    .collect(java.util.stream.Collectors.joining(" AND ")))
+        .commit(new org.apache.spark.sql.connector.write.WriterCommitMessage[0], null);
+  }
+
   /** Reads the committed files only, with Spark's own scan for the format. */
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+    ScanSnapshot s = scanSnapshot();
+    return scanBuilder(s.snapshot(), s.schema(), s.snapshot().files(), options);
+  }
+
+  /** The version a scan reads, and the schema Spark planned it with. */
+  record ScanSnapshot(Snapshot snapshot, StructType schema) {}
+
+  /**
+   * The version a scan in the running query reads: the one every other scan of this table in the
+   * same query read, else the snapshot the table was loaded at while it is the latest, else the
+   * latest. Completes that version's file moves first.
+   */
+  ScanSnapshot scanSnapshot() {
     // The snapshot loaded with the table serves the scan while it is still the latest (one check
     // for a newer entry), so a query reads the log once; otherwise the latest is read.
     String execution =
@@ -310,13 +384,16 @@ public class FileTable implements SupportsRead, SupportsWrite {
     if (hook != null) {
       hook.run();
     }
-    StructType schema = planned != null ? planned : snap.metadata().schema();
-    List<String> paths =
-        snap.files().stream()
-            .map(AddFile::path)
-            .map(p -> new Path(log.root(), p).toString())
-            .toList();
-    if (paths.isEmpty()) {
+    return new ScanSnapshot(snap, planned != null ? planned : snap.metadata().schema());
+  }
+
+  /** Spark's scan for the format over {@code files} of {@code snap}, read with {@code schema}. */
+  ScanBuilder scanBuilder(
+      Snapshot snap,
+      StructType schema,
+      java.util.Collection<AddFile> files,
+      CaseInsensitiveStringMap options) {
+    if (files.isEmpty()) {
       return () ->
           new LocalScan() {
             @Override
@@ -348,7 +425,7 @@ public class FileTable implements SupportsRead, SupportsWrite {
                 .map(c -> schema.apply(c))
                 .toArray(org.apache.spark.sql.types.StructField[]::new));
     org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex index =
-        new LogFileIndex(spark, log, snap, partitionSchema, readOptions);
+        new LogFileIndex(spark, log, snap, files, partitionSchema, readOptions);
     org.apache.spark.sql.execution.datasources.v2.FileTable table =
         switch (snap.metadata().format()) {
           case "orc" ->

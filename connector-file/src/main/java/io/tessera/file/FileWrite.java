@@ -41,6 +41,7 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
   private final TableMetadata metadata;
   private final TableMetadata schemaChange;
   private final WriteMode mode;
+  private final FileRowLevelOperation rewrite;
 
   /** The version this write's decisions are based on; later commits are checked for conflicts. */
   private final long readVersion;
@@ -61,15 +62,20 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
       ParsedOptions options,
       TableMetadata planned,
       TableMetadata evolved,
-      WriteMode mode) {
+      WriteMode mode,
+      FileRowLevelOperation rewrite) {
     this.table = table;
+    this.rewrite = rewrite;
     this.info = info;
     this.options = options;
     this.planned = planned;
     this.metadata = evolved == null ? planned : evolved;
     this.schemaChange = evolved;
     this.mode = mode;
-    long base = table.conflictBaseVersion();
+    long base =
+        rewrite != null && rewrite.read() != null
+            ? rewrite.read().snapshot().version()
+            : table.conflictBaseVersion();
     this.readVersion = base >= 0 ? base : table.log().snapshot().version();
   }
 
@@ -79,8 +85,10 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
         + table.name()
         + ", "
         + metadata.format()
-        + ", mode="
-        + mode.describe()
+        + ", "
+        + (rewrite != null
+            ? rewrite.operationName() + " (copy-on-write)"
+            : "mode=" + mode.describe())
         + (metadata.partitionColumns().isEmpty()
             ? ""
             : ", partitioned by " + metadata.partitionColumns())
@@ -171,7 +179,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
                     ? null
                     : FileCommitter.Replacement.schemaChange(schemaChange))
                 : table.staged().replacement(),
-            planned);
+            planned,
+            rewrite);
     return new Prepared(factory, committer);
   }
 

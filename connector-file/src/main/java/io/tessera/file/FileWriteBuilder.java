@@ -25,10 +25,19 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
 
   private final FileTable table;
   private final LogicalWriteInfo info;
+  private final FileRowLevelOperation rewrite;
 
   FileWriteBuilder(FileTable table, LogicalWriteInfo info) {
+    this(table, info, null);
+  }
+
+  /**
+   * @param rewrite the DELETE, UPDATE or MERGE whose rows this write writes, or null
+   */
+  FileWriteBuilder(FileTable table, LogicalWriteInfo info, FileRowLevelOperation rewrite) {
     this.table = table;
     this.info = info;
+    this.rewrite = rewrite;
   }
 
   @Override
@@ -62,7 +71,7 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     ParsedOptions options = FileWriteOptions.OPTIONS.parse(merged);
     TableMetadata metadata = table.metadata() != null ? table.metadata() : create(options);
     TableMetadata evolved = metadata;
-    if (options.get(FileWriteOptions.MERGE_SCHEMA) || table.mergesSchema()) {
+    if (rewrite == null && (options.get(FileWriteOptions.MERGE_SCHEMA) || table.mergesSchema())) {
       evolved = merged(metadata, info.schema(), table.name());
     }
     // Spark resolves columns for catalog batch writes, but not for streaming sinks nor for a
@@ -71,7 +80,7 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     FileFormats.checkSupported(
         evolved.format(), dataSchema(evolved.schema(), evolved.partitionColumns()));
     return new FileWrite(
-        table, info, options, metadata, evolved == metadata ? null : evolved, mode());
+        table, info, options, metadata, evolved == metadata ? null : evolved, mode(), rewrite);
   }
 
   /**

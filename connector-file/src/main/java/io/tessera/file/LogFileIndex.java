@@ -57,6 +57,11 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
   private final Map<String, PartitionPath> partitionByFolder = new LinkedHashMap<>();
   private final long sizeInBytes;
   private final long version;
+  private final StructType schema;
+
+  /** Files left out by the statistics in the last listing (for the scan's metric). */
+  private volatile long skippedFiles;
+
   private scala.collection.mutable.LinkedHashMap<Path, FileStatus> leafFiles;
   private scala.collection.immutable.Map<Path, FileStatus[]> leafDirs;
 
@@ -64,6 +69,7 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
       SparkSession spark,
       TableLog log,
       Snapshot snap,
+      java.util.Collection<AddFile> files,
       StructType partitionSchema,
       Map<String, String> options) {
     super(
@@ -76,8 +82,10 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
     this.rootUri = log.root().toUri().toString();
     this.partitionSchema = partitionSchema;
     this.version = snap.version();
+    this.schema = snap.metadata().schema();
+    this.filesOfSnapshot = files.size() == snap.files().size();
     long size = 0;
-    for (AddFile f : snap.files()) {
+    for (AddFile f : files) {
       int slash = f.path().lastIndexOf('/');
       String folder = slash < 0 ? "" : f.path().substring(0, slash);
       // Grouped by folder and values: files of one folder can differ in values (a null and the
@@ -97,13 +105,22 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
             CollectionConverters.asScala(new ArrayList<>(partitionByFolder.values())).toSeq());
   }
 
+  private final boolean filesOfSnapshot;
+
   /** Two scans of the same table version are the same (lets Spark reuse exchanges). */
   @Override
   public boolean equals(Object o) {
     return o instanceof LogFileIndex other
         && other.rootText.equals(rootText)
         && other.version == version
-        && other.partitionSchema.equals(partitionSchema);
+        && other.partitionSchema.equals(partitionSchema)
+        && other.filesOfSnapshot
+        && filesOfSnapshot;
+  }
+
+  /** How many files the statistics left out of the last listing. */
+  long skippedFiles() {
+    return skippedFiles;
   }
 
   @Override
@@ -143,19 +160,47 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
       scala.collection.immutable.Seq<Expression> partitionFilters,
       scala.collection.immutable.Seq<Expression> dataFilters) {
     List<PartitionDirectory> out = new ArrayList<>();
+    List<org.apache.spark.sql.connector.expressions.filter.Predicate> data = new ArrayList<>();
+    for (Expression e : CollectionConverters.asJava(dataFilters)) {
+      Option<org.apache.spark.sql.connector.expressions.filter.Predicate> p =
+          new org.apache.spark.sql.catalyst.util.V2ExpressionBuilder(e, true).buildPredicate();
+      if (p.isDefined()) {
+        data.add(p.get());
+      }
+    }
+    long[] skipped = {0};
+    java.util.function.Function<List<AddFile>, FileStatus[]> kept =
+        files -> {
+          if (data.isEmpty()) {
+            return statuses(files);
+          }
+          List<AddFile> k = new ArrayList<>(files.size());
+          for (AddFile f : files) {
+            if (FileStats.mayMatch(data, f, schema)) {
+              k.add(f);
+            } else {
+              skipped[0]++;
+            }
+          }
+          return statuses(k);
+        };
     if (partitionSchema.isEmpty()) {
       List<FileStatus> all = new ArrayList<>();
-      filesByFolder.forEach((folder, files) -> all.addAll(List.of(statuses(files))));
+      filesByFolder.forEach((folder, files) -> all.addAll(List.of(kept.apply(files))));
       out.add(PartitionDirectory.apply(InternalRow.empty(), all.toArray(FileStatus[]::new)));
     } else {
       BasePredicate keep = predicate(CollectionConverters.asJava(partitionFilters));
       partitionByFolder.forEach(
           (folder, p) -> {
             if (keep == null || keep.eval(p.values())) {
-              out.add(PartitionDirectory.apply(p.values(), statuses(filesByFolder.get(folder))));
+              FileStatus[] files = kept.apply(filesByFolder.get(folder));
+              if (files.length > 0) {
+                out.add(PartitionDirectory.apply(p.values(), files));
+              }
             }
           });
     }
+    skippedFiles = skipped[0];
     return CollectionConverters.asScala(out).toSeq();
   }
 

@@ -1,7 +1,9 @@
 package io.tessera.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tessera.file.log.AddFile;
 import io.tessera.file.log.LogEntry;
 import io.tessera.file.log.TableLog;
 import io.tessera.testing.FaultInjection;
@@ -19,6 +21,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -228,5 +231,190 @@ class FileRowLevelIT {
     // Time travel to the version before the statements.
     assertThat(rows("SELECT id, name, day FROM " + t + " VERSION AS OF " + before + " ORDER BY id"))
         .hasSize(30);
+  }
+
+  /** The number of files the query's scan reads. */
+  static long filesRead(String sql) {
+    org.apache.spark.sql.execution.SparkPlan plan = spark.sql(sql).queryExecution().executedPlan();
+    long n = 0;
+    for (org.apache.spark.sql.execution.SparkPlan leaf :
+        scala.jdk.javaapi.CollectionConverters.asJava(plan.collectLeaves())) {
+      if (leaf instanceof org.apache.spark.sql.execution.datasources.v2.BatchScanExec b) {
+        for (org.apache.spark.sql.connector.read.InputPartition p :
+            scala.jdk.javaapi.CollectionConverters.asJava(b.inputPartitions())) {
+          n += ((org.apache.spark.sql.execution.datasources.FilePartition) p).files().length;
+        }
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void statisticsPruneTheFilesReadAndRewritten() throws Exception {
+    String t = catalog + ".db.pruned";
+    Model m = create(t, "parquet", false); // three files: ids 0-9, 10-19, 20-29
+    assertThat(log("pruned").snapshot().files()).hasSize(3);
+    assertThat(filesRead("SELECT * FROM " + t + " WHERE id = 15")).isEqualTo(1);
+    assertThat(filesRead("SELECT * FROM " + t + " WHERE id > 15 AND name = 'n25'")).isEqualTo(1);
+    assertThat(filesRead("SELECT * FROM " + t + " WHERE id IN (1, 28)")).isEqualTo(2);
+    assertThat(filesRead("SELECT * FROM " + t + " WHERE id = 100 OR name IS NULL")).isEqualTo(3);
+    assertThat(filesRead("SELECT * FROM " + t + " WHERE id < 0")).isZero();
+    assertThat(rows("SELECT id, name, day FROM " + t + " WHERE id = 15 ORDER BY id"))
+        .containsExactly("15,n15,d0");
+
+    List<String> before =
+        log("pruned").snapshot().files().stream().map(AddFile::path).sorted().toList();
+    spark.sql("DELETE FROM " + t + " WHERE id = 15");
+    m.deleteIf(id -> id == 15);
+    check(m, t, "parquet", "pruned");
+    LogEntry e = lastEntry("pruned");
+    assertThat(e.remove()).hasSize(1);
+    assertThat(before).contains(e.remove().get(0));
+    assertThat(e.add()).hasSize(1);
+    assertThat(e.add().get(0).rows()).isEqualTo(9);
+
+    spark.sql("UPDATE " + t + " SET name = 'x' WHERE id >= 27");
+    m.rows.forEach((id, r) -> r[0] = id >= 27 ? "x" : r[0]);
+    check(m, t, "parquet", "pruned");
+    assertThat(lastEntry("pruned").remove()).hasSize(1);
+
+    // A statement no file can match commits nothing.
+    long v = log("pruned").latestVersion();
+    spark.sql("DELETE FROM " + t + " WHERE id > 1000");
+    spark.sql("UPDATE " + t + " SET name = 'y' WHERE name = 'zzz'");
+    assertThat(log("pruned").latestVersion()).isEqualTo(v);
+    check(m, t, "parquet", "pruned");
+  }
+
+  @Test
+  void aDeleteByPartitionColumnsRemovesWholePartitionsWithoutRewriting() throws Exception {
+    String t = catalog + ".db.bypart";
+    Model m = create(t, "orc", true);
+    List<String> d1 =
+        log("bypart").snapshot().files().stream()
+            .filter(f -> "d1".equals(f.partition().get("day")))
+            .map(AddFile::path)
+            .sorted()
+            .toList();
+    assertThat(d1).isNotEmpty();
+    spark.sql("DELETE FROM " + t + " WHERE day = 'd1'");
+    m.deleteIf(id -> id % 3 == 1);
+    check(m, t, "orc", "bypart");
+    LogEntry e = lastEntry("bypart");
+    assertThat(e.operation()).startsWith("delete where");
+    assertThat(e.add()).isEmpty();
+    assertThat(e.remove().stream().sorted().toList()).isEqualTo(d1);
+
+    spark.sql("DELETE FROM " + t);
+    m.rows.clear();
+    check(m, t, "orc", "bypart");
+    assertThat(log("bypart").snapshot().files()).isEmpty();
+  }
+
+  @Test
+  void aTaskFailingOnceIsRetriedAndAFailingStatementChangesNothing() throws Exception {
+    String t = catalog + ".db.faults";
+    Model m = create(t, "parquet", true);
+    spark.sql("UPDATE " + t + " SET id = fail_first_attempt(id, 4L), name = 'u' WHERE id < 6");
+    m.rows.forEach((id, r) -> r[0] = id < 6 ? "u" : r[0]);
+    check(m, t, "parquet", "faults");
+
+    long v = log("faults").latestVersion();
+    assertThatThrownBy(
+            () ->
+                spark.sql("UPDATE " + t + " SET id = fail_always(id, 4L), name = 'v' WHERE id < 6"))
+        .hasMessageContaining("injected failure");
+    String source = Names.unique("src");
+    spark
+        .range(0, 40)
+        .selectExpr("id", "'m' AS name", "'d9' AS day")
+        .createOrReplaceTempView(source);
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "MERGE INTO "
+                        + t
+                        + " t USING "
+                        + source
+                        + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"
+                        + " WHEN NOT MATCHED THEN INSERT (id, name, day)"
+                        + " VALUES (fail_always(s.id, 35L), s.name, s.day)"))
+        .hasMessageContaining("injected failure");
+    assertThat(log("faults").latestVersion()).isEqualTo(v);
+    check(m, t, "parquet", "faults");
+    assertThat(stagingFiles("faults")).isEmpty();
+  }
+
+  @Test
+  void aMergeMatchingOneTargetRowTwiceFailsAndChangesNothing() throws Exception {
+    String t = catalog + ".db.twice";
+    Model m = create(t, "parquet", false);
+    String source = Names.unique("src");
+    spark
+        .sql("SELECT 5L AS id, 'a' AS name UNION ALL SELECT 5L, 'b'")
+        .createOrReplaceTempView(source);
+    long v = log("twice").latestVersion();
+    assertThatThrownBy(
+            () ->
+                spark.sql(
+                    "MERGE INTO "
+                        + t
+                        + " t USING "
+                        + source
+                        + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"))
+        .hasMessageContaining("MERGE_CARDINALITY_VIOLATION");
+    assertThat(log("twice").latestVersion()).isEqualTo(v);
+    check(m, t, "parquet", "twice");
+    assertThat(stagingFiles("twice")).isEmpty();
+  }
+
+  @Test
+  void concurrentCommitsConflictOnlyOnTheFilesAndPartitionsRewritten() throws Exception {
+    String t = catalog + ".db.race";
+    Model m = create(t, "parquet", true);
+    java.util.concurrent.ExecutorService other =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      // A thread made outside any query (a thread made during one would inherit its id).
+      other.submit(() -> {}).get();
+      java.util.function.Consumer<String> before =
+          sql ->
+              TableLog.runBeforeNextCreateForTests(
+                  () -> {
+                    try {
+                      other.submit(() -> spark.sql(sql)).get();
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+
+      // An append to another partition lands, and so does the DELETE (id 4 is in d1). Without
+      // the partition condition, the statistics of ids 0-9 would choose a file of every day.
+      before.accept("INSERT INTO " + t + " VALUES (100, 'n100', 'd2')");
+      spark.sql("DELETE FROM " + t + " WHERE id = 4 AND day = 'd1'");
+      m.deleteIf(id -> id == 4);
+      m.put(100, "n100", "d2");
+      check(m, t, "parquet", "race");
+
+      // An append to the partition being rewritten lands; the DELETE fails and changes nothing.
+      before.accept("INSERT INTO " + t + " VALUES (101, 'n101', 'd1')");
+      assertThatThrownBy(() -> spark.sql("DELETE FROM " + t + " WHERE id = 7 AND day = 'd1'"))
+          .hasMessageContaining("Concurrent write")
+          .hasMessageContaining("nothing was committed");
+      m.put(101, "n101", "d1");
+      check(m, t, "parquet", "race");
+
+      // Two statements rewriting the same file: the second to commit fails.
+      before.accept("UPDATE " + t + " SET name = 'first' WHERE id = 10 AND day = 'd1'");
+      assertThatThrownBy(
+              () -> spark.sql("UPDATE " + t + " SET name = 'second' WHERE id = 13 AND day = 'd1'"))
+          .hasMessageContaining("Concurrent write");
+      m.rows.get(10L)[0] = "first";
+      check(m, t, "parquet", "race");
+      assertThat(stagingFiles("race")).isEmpty();
+    } finally {
+      TableLog.runBeforeNextCreateForTests(null);
+      other.shutdownNow();
+    }
   }
 }

@@ -198,12 +198,15 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
 
   @Override
   public CustomMetric[] supportedCustomMetrics() {
-    return TesseraMetrics.supported();
+    return rewrite != null ? FileRewriteMetrics.supported() : TesseraMetrics.supported();
   }
 
   @Override
   public org.apache.spark.sql.connector.metric.CustomTaskMetric[] reportDriverMetrics() {
     long ms = commitMillis.get();
+    if (rewrite != null && rewrite.read() != null) {
+      return FileRewriteMetrics.driverMetrics(ms, rewrite.read());
+    }
     return ms < 0
         ? new org.apache.spark.sql.connector.metric.CustomTaskMetric[0]
         : TesseraMetrics.driverMetrics(ms);

@@ -233,6 +233,18 @@ class FileRowLevelIT {
         .hasSize(30);
   }
 
+  /** The SQL metrics of a statement's write (custom ones by name), as the SQL tab shows them. */
+  static java.util.Map<String, Long> commandMetrics(org.apache.spark.sql.Dataset<Row> result) {
+    org.apache.spark.sql.execution.SparkPlan plan = result.queryExecution().executedPlan();
+    if (plan instanceof org.apache.spark.sql.execution.CommandResultExec c) {
+      plan = c.commandPhysicalPlan();
+    }
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
+        .forEach((k, v) -> out.put(k, v.value()));
+    return out;
+  }
+
   /** The number of files the query's scan reads. */
   static long filesRead(String sql) {
     org.apache.spark.sql.execution.SparkPlan plan = spark.sql(sql).queryExecution().executedPlan();
@@ -264,8 +276,14 @@ class FileRowLevelIT {
 
     List<String> before =
         log("pruned").snapshot().files().stream().map(AddFile::path).sorted().toList();
-    spark.sql("DELETE FROM " + t + " WHERE id = 15");
+    java.util.Map<String, Long> metrics =
+        commandMetrics(spark.sql("DELETE FROM " + t + " WHERE id = 15"));
     m.deleteIf(id -> id == 15);
+    assertThat(metrics)
+        .containsEntry("tesseraFilesRewritten", 1L)
+        .containsEntry("tesseraFilesSkipped", 2L)
+        .containsEntry("tesseraRowsInRewrittenFiles", 10L)
+        .containsEntry("tesseraRowsWritten", 9L);
     check(m, t, "parquet", "pruned");
     LogEntry e = lastEntry("pruned");
     assertThat(e.remove()).hasSize(1);

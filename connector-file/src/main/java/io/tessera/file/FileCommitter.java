@@ -59,6 +59,15 @@ final class FileCommitter {
   private String operationName;
 
   /**
+   * For an overwrite whose condition uses other than partition columns: rewrites the given files
+   * without their matching rows (into this write's staging folder); null otherwise.
+   */
+  private java.util.function.Function<List<AddFile>, List<StagedFile>> matchRewriter;
+
+  /** The files such an overwrite rewrote, removed by its commit. */
+  private List<String> rewrittenForCondition = List.of();
+
+  /**
    * A staged CTAS / RTAS: the entry also sets the table's new {@code metadata} (schema,
    * partitioning, format); with {@code mustCreate} the table must not exist yet.
    */
@@ -110,6 +119,20 @@ final class FileCommitter {
     }
     boolean entryAttempted = false;
     try {
+      if (matchRewriter != null) {
+        Snapshot base = log.snapshot();
+        Relocation.rollForward(log, base.version());
+        List<Predicate> conditions = List.of(conditions());
+        List<AddFile> affected =
+            base.files().stream()
+                .filter(f -> FileStats.mayMatch(conditions, f, base.metadata().schema()))
+                .toList();
+        staged.addAll(matchRewriter.apply(affected));
+        rewrittenForCondition = affected.stream().map(AddFile::path).toList();
+        if (base.version() > readVersion) {
+          checkConflicts(base, staged);
+        }
+      }
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Snapshot snap = log.snapshot();
         // Earlier commits' moves first (a committer that died after its create left them): the
@@ -343,6 +366,15 @@ final class FileCommitter {
     deleteQuietly(stagingDir);
   }
 
+  /** Makes this overwrite rewrite the files that may hold matching rows (see field). */
+  void rewritingMatches(java.util.function.Function<List<AddFile>, List<StagedFile>> rewriter) {
+    this.matchRewriter = rewriter;
+  }
+
+  private Predicate[] conditions() {
+    return ((WriteMode.OverwriteByFilter) mode).predicates().toArray(Predicate[]::new);
+  }
+
   /** Names the operation in the log and in messages (instead of the write mode's name). */
   FileCommitter named(String operation) {
     this.operationName = operation;
@@ -370,6 +402,9 @@ final class FileCommitter {
   }
 
   private List<String> removals(Snapshot snap, List<StagedFile> staged) {
+    if (matchRewriter != null) {
+      return rewrittenForCondition;
+    }
     if (rewrite != null) {
       FileRowLevelOperation.Read read = rewrite.read();
       // Every file the scan read is replaced by the rows written (checkConflicts made sure that
@@ -419,6 +454,10 @@ final class FileCommitter {
     }
     if (rewrite != null) {
       checkRewriteConflicts(snap);
+      return;
+    }
+    if (matchRewriter != null) {
+      checkConditionConflicts(snap);
       return;
     }
     if (mode instanceof WriteMode.Append || snap.version() <= readVersion) {
@@ -489,6 +528,47 @@ final class FileCommitter {
                 + " rewrites, after it read version "
                 + readVersion
                 + "; nothing was committed, run the statement again");
+      }
+    }
+  }
+
+  /**
+   * An overwrite by a condition on other than partition columns conflicts with any commit since the
+   * write started that added a file which may hold matching rows (by its partition and statistics),
+   * or removed a file from a partition that may hold them: its rows would be kept or lost without
+   * this write having seen them.
+   */
+  private void checkConditionConflicts(Snapshot snap) {
+    if (snap.version() <= readVersion) {
+      return;
+    }
+    List<Predicate> conditions = List.of(conditions());
+    org.apache.spark.sql.types.StructType schema = snap.metadata().schema();
+    List<String> partitionColumns = snap.metadata().partitionColumns();
+    for (LogEntry e : log.entries(readVersion + 1, snap.version())) {
+      boolean touched =
+          e.add().stream().anyMatch(a -> FileStats.mayMatch(conditions, a, schema))
+              || e.remove().stream()
+                  .anyMatch(
+                      r ->
+                          FileStats.mayMatch(
+                              conditions,
+                              new AddFile(r, PartitionPaths.parse(partitionColumns, r), 0, 1),
+                              schema));
+      if (touched) {
+        throw new TesseraException(
+            TesseraError.COMMIT_FAILED,
+            "Concurrent write to "
+                + tableName
+                + ": version "
+                + e.version()
+                + " ("
+                + e.operation()
+                + ") changed files that may hold rows this "
+                + operation()
+                + " replaces, after this write started at version "
+                + readVersion
+                + "; nothing was committed, run the write again");
       }
     }
   }

@@ -181,6 +181,17 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
                 : table.staged().replacement(),
             planned,
             rewrite);
+    if (mode instanceof WriteMode.OverwriteByFilter o
+        && PartitionValues.unsupportedReason(
+                o.predicates()
+                    .toArray(org.apache.spark.sql.connector.expressions.filter.Predicate[]::new),
+                partitionColumns)
+            != null) {
+      committer.rewritingMatches(
+          files ->
+              ConditionalOverwrite.keepNonMatching(
+                  table.log(), metadata, files, o.predicates(), factory, input));
+    }
     return new Prepared(factory, committer);
   }
 

@@ -45,6 +45,12 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
     List<String> partitionColumns =
         table.metadata() == null ? List.of() : table.metadata().partitionColumns();
     String reason = PartitionValues.unsupportedReason(predicates, partitionColumns);
+    if (reason != null && table.metadata() != null && table.staged() == null && rewrite == null) {
+      // A condition on other columns: the commit rewrites the files that may hold matching rows
+      // without them (ConditionalOverwrite).
+      String rowReason = ConditionalOverwrite.unsupportedReason(predicates, table.schema());
+      reason = rowReason == null ? null : rowReason;
+    }
     if (reason != null) {
       // Refused here with the reason; returning false would give only Spark's generic
       // "does not support overwrite by expression".
@@ -56,10 +62,11 @@ public class FileWriteBuilder extends ModeChoosingWriteBuilder {
               + Arrays.toString(predicates)
               + ": "
               + reason
-              + ". A tessera-file overwrite replaces whole files, so its condition may use only"
-              + " partition columns "
+              + ". A tessera-file overwrite condition may compare top-level columns (partition"
+              + " columns "
               + partitionColumns
-              + "; nothing was written");
+              + ", or others) with literals (=, <>, <=>, <, <=, >, >=, IN, IS NULL, AND, OR, NOT);"
+              + " nothing was written");
     }
     return true;
   }

@@ -435,4 +435,88 @@ class FileRowLevelIT {
       other.shutdownNow();
     }
   }
+
+  @ParameterizedTest(name = "{0}, partitioned={1}")
+  @CsvSource({"parquet,true", "csv,false"})
+  void overwriteByAConditionOnAnyColumnReplacesExactlyTheMatchingRows(
+      String format, boolean partitioned) throws Exception {
+    String table = "ow_" + format + (partitioned ? "_p" : "");
+    String t = catalog + ".db." + table;
+    Model m = create(t, format, partitioned);
+    spark
+        .range(100, 104)
+        .selectExpr("id", "concat('new', id) AS name", "concat('d', id % 3) AS day")
+        .writeTo(t)
+        .overwrite(
+            org.apache
+                .spark
+                .sql
+                .functions
+                .col("id")
+                .gt(20)
+                .or(org.apache.spark.sql.functions.col("name").equalTo("n4")));
+    // name = 'n4' is NULL for NULL names: those rows stay.
+    m.deleteIf(id -> id > 20 || id == 4);
+    for (long i = 100; i < 104; i++) {
+      m.put(i, "new" + i, day(i));
+    }
+    check(m, t, format, table);
+    LogEntry e = lastEntry(table);
+    assertThat(e.operation()).startsWith("overwrite where");
+
+    // SQL: INSERT INTO ... REPLACE WHERE, with a date-free literal of every kind used here.
+    String source = Names.unique("src");
+    spark.sql("SELECT 200L AS id, 'r' AS name, 'd2' AS day").createOrReplaceTempView(source);
+    spark.sql(
+        "INSERT INTO "
+            + t
+            + " REPLACE WHERE name IN ('n1', 'n2') OR id <=> 9 SELECT * FROM "
+            + source);
+    m.deleteIf(id -> id == 1 || id == 2 || id == 9);
+    m.put(200, "r", "d2");
+    check(m, t, format, table);
+
+    // A condition no file can match only adds the rows.
+    long files = log(table).snapshot().files().size();
+    spark
+        .sql("SELECT 300L AS id, 's' AS name, 'd0' AS day")
+        .writeTo(t)
+        .overwrite(org.apache.spark.sql.functions.col("id").gt(10_000));
+    m.put(300, "s", "d0");
+    check(m, t, format, table);
+    assertThat(log(table).snapshot().files()).hasSize((int) files + 1);
+    assertThat(stagingFiles(table)).isEmpty();
+  }
+
+  @Test
+  void anOverwriteByConditionConflictsWithACommitOfFilesThatMayMatch() throws Exception {
+    String t = catalog + ".db.owrace";
+    Model m = create(t, "parquet", false);
+    java.util.concurrent.ExecutorService other =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      other.submit(() -> {}).get();
+      TableLog.runBeforeNextCreateForTests(
+          () -> {
+            try {
+              other.submit(() -> spark.sql("INSERT INTO " + t + " VALUES (50, 'x', 'd2')")).get();
+            } catch (Exception ex) {
+              throw new IllegalStateException(ex);
+            }
+          });
+      assertThatThrownBy(
+              () ->
+                  spark
+                      .sql("SELECT 60L AS id, 'y' AS name, 'd0' AS day")
+                      .writeTo(t)
+                      .overwrite(org.apache.spark.sql.functions.col("id").gt(25)))
+          .hasMessageContaining("Concurrent write");
+      m.put(50, "x", "d2");
+      check(m, t, "parquet", "owrace");
+      assertThat(stagingFiles("owrace")).isEmpty();
+    } finally {
+      TableLog.runBeforeNextCreateForTests(null);
+      other.shutdownNow();
+    }
+  }
 }

@@ -896,9 +896,10 @@ class FileFaultsIT {
             () ->
                 FileTableIT.events(0, 3)
                     .writeTo(t)
-                    .overwrite(org.apache.spark.sql.functions.col("id").equalTo(1)))
+                    .overwrite(org.apache.spark.sql.functions.col("name").startsWith("n")))
         .hasMessageContaining("[UNSUPPORTED_PREDICATE] tessera-file cannot overwrite")
-        .hasMessageContaining("its condition may use only partition columns [day]");
+        .hasMessageContaining("operator STARTS_WITH is not supported")
+        .hasMessageContaining("may compare top-level columns (partition columns [day], or others)");
     // A partition value longer than a folder name may be fails before anything is committed.
     assertThatThrownBy(
             () ->

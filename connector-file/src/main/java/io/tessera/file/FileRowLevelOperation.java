@@ -58,6 +58,21 @@ final class FileRowLevelOperation implements RowLevelOperation {
     return command.name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The {@code _file} column, so that Spark can first find the files that hold affected rows (a
+   * query of the condition, or for MERGE a join with the source) and then hand them to the scan
+   * ({@link RewriteScan#filter}): only those are read and rewritten.
+   */
+  @Override
+  public org.apache.spark.sql.connector.expressions.NamedReference[] requiredMetadataAttributes() {
+    return table.hasFileColumn()
+        ? new org.apache.spark.sql.connector.expressions.NamedReference[] {
+          org.apache.spark.sql.connector.expressions.Expressions.column(
+              RetiredFileFallback.FILE_COLUMN)
+        }
+        : new org.apache.spark.sql.connector.expressions.NamedReference[0];
+  }
+
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
     return new RewriteScanBuilder(options);
@@ -107,7 +122,147 @@ final class FileRowLevelOperation implements RowLevelOperation {
         }
       }
       read = new Read(snap, List.copyOf(files), skipped);
-      return table.scanBuilder(snap, s.schema(), files, options).build();
+      boolean withFile = table.hasFileColumn();
+      if (files.isEmpty()) {
+        org.apache.spark.sql.types.StructType schema =
+            withFile
+                ? s.schema()
+                    .add(
+                        RetiredFileFallback.FILE_COLUMN,
+                        org.apache.spark.sql.types.DataTypes.StringType,
+                        false)
+                : s.schema();
+        return new org.apache.spark.sql.connector.read.LocalScan() {
+          @Override
+          public org.apache.spark.sql.catalyst.InternalRow[] rows() {
+            return new org.apache.spark.sql.catalyst.InternalRow[0];
+          }
+
+          @Override
+          public org.apache.spark.sql.types.StructType readSchema() {
+            return schema;
+          }
+        };
+      }
+      RetiredFileFallback.Builder builder =
+          (RetiredFileFallback.Builder) table.scanBuilder(snap, s.schema(), files, options);
+      if (withFile) {
+        builder.withFileColumn();
+      }
+      return new RewriteScan((RetiredFileFallback.WrappedScan) builder.build(), withFile);
+    }
+  }
+
+  /**
+   * The rewrite's scan: Spark's file scan of the chosen files, which Spark may narrow at run time
+   * to the files that hold affected rows (an IN list of {@code _file} values). Whatever it ends up
+   * reading is exactly what the commit replaces.
+   */
+  private final class RewriteScan
+      implements org.apache.spark.sql.connector.read.SupportsRuntimeV2Filtering,
+          org.apache.spark.sql.connector.read.Batch {
+    private final RetiredFileFallback.WrappedScan scan;
+    private final boolean withFile;
+
+    RewriteScan(RetiredFileFallback.WrappedScan scan, boolean withFile) {
+      this.scan = scan;
+      this.withFile = withFile;
+    }
+
+    @Override
+    public org.apache.spark.sql.types.StructType readSchema() {
+      return scan.readSchema();
+    }
+
+    @Override
+    public String description() {
+      Read r = read;
+      return scan.description() + " [rewrites " + r.files().size() + " files]";
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.read.Batch toBatch() {
+      return this;
+    }
+
+    @Override
+    public ColumnarSupportMode columnarSupportMode() {
+      return scan.columnarSupportMode();
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.metric.CustomMetric[] supportedCustomMetrics() {
+      return scan.supportedCustomMetrics();
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.expressions.NamedReference[] filterAttributes() {
+      return withFile
+          ? new org.apache.spark.sql.connector.expressions.NamedReference[] {
+            org.apache.spark.sql.connector.expressions.Expressions.column(
+                RetiredFileFallback.FILE_COLUMN)
+          }
+          : new org.apache.spark.sql.connector.expressions.NamedReference[0];
+    }
+
+    /** Keeps only the files named by an IN list of {@code _file} values; ignores the rest. */
+    @Override
+    public void filter(Predicate[] predicates) {
+      for (Predicate p : predicates) {
+        org.apache.spark.sql.connector.expressions.Expression[] c = p.children();
+        if (!p.name().equals("IN")
+            || c.length == 0
+            || !(c[0] instanceof org.apache.spark.sql.connector.expressions.NamedReference ref)
+            || ref.fieldNames().length != 1
+            || !ref.fieldNames()[0].equals(RetiredFileFallback.FILE_COLUMN)) {
+          continue;
+        }
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        boolean understood = true;
+        for (int i = 1; i < c.length; i++) {
+          if (c[i] instanceof org.apache.spark.sql.connector.expressions.Literal<?> l
+              && l.value() != null) {
+            wanted.add(l.value().toString());
+          } else {
+            understood = false;
+          }
+        }
+        if (!understood) {
+          continue;
+        }
+        Read r = read;
+        String root = table.log().root().toUri().toString();
+        List<AddFile> kept =
+            r.files().stream()
+                .filter(f -> wanted.contains(LogFileIndex.uri(root, f.path())))
+                .toList();
+        read = new Read(r.snapshot(), kept, r.skipped() + r.files().size() - kept.size());
+      }
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.read.InputPartition[] planInputPartitions() {
+      java.util.Set<String> files = new java.util.HashSet<>();
+      String root = table.log().root().toUri().toString();
+      read.files().forEach(f -> files.add(LogFileIndex.uri(root, f.path())));
+      List<org.apache.spark.sql.connector.read.InputPartition> out = new ArrayList<>();
+      for (org.apache.spark.sql.connector.read.InputPartition p : scan.planInputPartitions()) {
+        org.apache.spark.sql.execution.datasources.FilePartition fp =
+            (org.apache.spark.sql.execution.datasources.FilePartition) p;
+        org.apache.spark.sql.execution.datasources.PartitionedFile[] kept =
+            java.util.Arrays.stream(fp.files())
+                .filter(f -> files.contains(f.urlEncodedPath()))
+                .toArray(org.apache.spark.sql.execution.datasources.PartitionedFile[]::new);
+        if (kept.length > 0) {
+          out.add(org.apache.spark.sql.execution.datasources.FilePartition.apply(out.size(), kept));
+        }
+      }
+      return out.toArray(org.apache.spark.sql.connector.read.InputPartition[]::new);
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.read.PartitionReaderFactory createReaderFactory() {
+      return scan.createReaderFactory();
     }
   }
 }

@@ -40,7 +40,8 @@ public class FileTable
     implements SupportsRead,
         SupportsWrite,
         org.apache.spark.sql.connector.catalog.SupportsRowLevelOperations,
-        org.apache.spark.sql.connector.catalog.SupportsDeleteV2 {
+        org.apache.spark.sql.connector.catalog.SupportsDeleteV2,
+        org.apache.spark.sql.connector.catalog.SupportsMetadataColumns {
   private static final Set<TableCapability> CAPABILITIES =
       Set.of(
           TableCapability.BATCH_READ,
@@ -271,6 +272,45 @@ public class FileTable
               + name
               + (timeTravel ? " is read as of an older version (time travel)" : " is not one"));
     }
+  }
+
+  /**
+   * Whether rows carry the {@code _file} metadata column (the URI of the file holding the row): not
+   * when a data column has that name.
+   */
+  boolean hasFileColumn() {
+    return metadata != null
+        && FileWriteBuilder.indexOf(metadata.schema(), RetiredFileFallback.FILE_COLUMN) < 0;
+  }
+
+  @Override
+  public org.apache.spark.sql.connector.catalog.MetadataColumn[] metadataColumns() {
+    if (!hasFileColumn()) {
+      return new org.apache.spark.sql.connector.catalog.MetadataColumn[0];
+    }
+    return new org.apache.spark.sql.connector.catalog.MetadataColumn[] {
+      new org.apache.spark.sql.connector.catalog.MetadataColumn() {
+        @Override
+        public String name() {
+          return RetiredFileFallback.FILE_COLUMN;
+        }
+
+        @Override
+        public org.apache.spark.sql.types.DataType dataType() {
+          return org.apache.spark.sql.types.DataTypes.StringType;
+        }
+
+        @Override
+        public boolean isNullable() {
+          return false;
+        }
+
+        @Override
+        public String comment() {
+          return "the URI of the data file holding the row";
+        }
+      }
+    };
   }
 
   /**

@@ -288,6 +288,14 @@ final class LogFileIndex extends PartitioningAwareFileIndex {
     return new Path(java.net.URI.create(rootUri + "/" + encode(rel)));
   }
 
+  /**
+   * The URI of table-relative file {@code rel} as the scan's files carry it ({@code _file}): the
+   * same text {@code PartitionedFile.urlEncodedPath()} gives for the path {@link #path} makes.
+   */
+  static String uri(String rootUri, String rel) {
+    return new Path(java.net.URI.create(rootUri + "/" + encode(rel))).toUri().toString();
+  }
+
   private static String encode(String s) {
     StringBuilder b = null;
     for (int i = 0; i < s.length(); i++) {

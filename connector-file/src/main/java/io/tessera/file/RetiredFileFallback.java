@@ -43,8 +43,11 @@ import scala.collection.immutable.Seq;
 final class RetiredFileFallback {
   private RetiredFileFallback() {}
 
+  /** The metadata column holding each row's file (its URI), for row-level operations. */
+  static final String FILE_COLUMN = "_file";
+
   /** Wraps a Spark {@code FileScanBuilder} of the table at {@code rootUri}. */
-  static ScanBuilder wrap(ScanBuilder inner, String rootUri, Map<String, String> options) {
+  static Builder wrap(ScanBuilder inner, String rootUri, Map<String, String> options) {
     Configuration conf =
         ((org.apache.spark.sql.classic.SparkSession) SparkSession.active())
             .sessionState()
@@ -54,11 +57,18 @@ final class RetiredFileFallback {
     return new Builder(inner, rootUri, conf);
   }
 
-  private static final class Builder
+  static final class Builder
       implements SupportsPushDownRequiredColumns, SupportsPushDownCatalystFilters {
     private final ScanBuilder inner;
     private final String rootUri;
     private final Configuration conf;
+    private boolean withFile;
+
+    /** Adds the {@code _file} column to every row read. */
+    Builder withFileColumn() {
+      withFile = true;
+      return this;
+    }
 
     Builder(ScanBuilder inner, String rootUri, Configuration conf) {
       this.inner = inner;
@@ -68,7 +78,15 @@ final class RetiredFileFallback {
 
     @Override
     public void pruneColumns(StructType requiredSchema) {
-      ((SupportsPushDownRequiredColumns) inner).pruneColumns(requiredSchema);
+      StructType data = new StructType();
+      for (org.apache.spark.sql.types.StructField f : requiredSchema.fields()) {
+        if (f.name().equals(FILE_COLUMN)) {
+          withFile = true; // the metadata column (a data column of that name disables it)
+        } else {
+          data = data.add(f);
+        }
+      }
+      ((SupportsPushDownRequiredColumns) inner).pruneColumns(data);
     }
 
     @Override
@@ -83,25 +101,30 @@ final class RetiredFileFallback {
 
     @Override
     public Scan build() {
-      return new WrappedScan(inner.build(), rootUri, conf);
+      return new WrappedScan(inner.build(), rootUri, conf, withFile);
     }
   }
 
-  private static final class WrappedScan
+  static final class WrappedScan
       implements Scan, Batch, SupportsReportStatistics, SupportsMetadata {
     private final Scan scan;
     private final String rootUri;
     private final Configuration conf;
+    private final boolean withFile;
 
-    WrappedScan(Scan scan, String rootUri, Configuration conf) {
+    WrappedScan(Scan scan, String rootUri, Configuration conf, boolean withFile) {
       this.scan = scan;
       this.rootUri = rootUri;
       this.conf = conf;
+      this.withFile = withFile;
     }
 
     @Override
     public StructType readSchema() {
-      return scan.readSchema();
+      return withFile
+          ? scan.readSchema()
+              .add(FILE_COLUMN, org.apache.spark.sql.types.DataTypes.StringType, false)
+          : scan.readSchema();
     }
 
     @Override
@@ -152,13 +175,13 @@ final class RetiredFileFallback {
           org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
                   SparkSession.active().sparkContext())
               .broadcast(new ConfHolder(conf));
-      return new Factory(scan.toBatch().createReaderFactory(), rootUri, broadcast);
+      return new Factory(scan.toBatch().createReaderFactory(), rootUri, broadcast, withFile);
     }
 
     /** Two scans of the same files are the same (lets Spark reuse exchanges), as Spark's. */
     @Override
     public boolean equals(Object o) {
-      return o instanceof WrappedScan w && w.scan.equals(scan);
+      return o instanceof WrappedScan w && w.scan.equals(scan) && w.withFile == withFile;
     }
 
     @Override
@@ -202,14 +225,17 @@ final class RetiredFileFallback {
     private final PartitionReaderFactory inner;
     private final String rootUri;
     private final org.apache.spark.broadcast.Broadcast<ConfHolder> conf;
+    private final boolean withFile;
 
     Factory(
         PartitionReaderFactory inner,
         String rootUri,
-        org.apache.spark.broadcast.Broadcast<ConfHolder> conf) {
+        org.apache.spark.broadcast.Broadcast<ConfHolder> conf,
+        boolean withFile) {
       this.inner = inner;
       this.rootUri = rootUri;
       this.conf = conf;
+      this.withFile = withFile;
     }
 
     @Override
@@ -220,14 +246,46 @@ final class RetiredFileFallback {
     @Override
     public PartitionReader<InternalRow> createReader(InputPartition partition) {
       FilePartition p = (FilePartition) partition;
-      return new Chain<>(this, p, f -> inner.createReader(FilePartition.apply(p.index(), one(f))));
+      Chain<InternalRow> chain =
+          new Chain<>(this, p, f -> inner.createReader(FilePartition.apply(p.index(), one(f))));
+      if (!withFile) {
+        return chain;
+      }
+      org.apache.spark.sql.catalyst.expressions.JoinedRow joined =
+          new org.apache.spark.sql.catalyst.expressions.JoinedRow();
+      org.apache.spark.sql.catalyst.expressions.GenericInternalRow file =
+          new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(1);
+      return chain.mapped(
+          (row, f) -> {
+            file.update(0, f);
+            return joined.apply(row, file);
+          });
     }
 
     @Override
     public PartitionReader<ColumnarBatch> createColumnarReader(InputPartition partition) {
       FilePartition p = (FilePartition) partition;
-      return new Chain<>(
-          this, p, f -> inner.createColumnarReader(FilePartition.apply(p.index(), one(f))));
+      Chain<ColumnarBatch> chain =
+          new Chain<>(
+              this, p, f -> inner.createColumnarReader(FilePartition.apply(p.index(), one(f))));
+      if (!withFile) {
+        return chain;
+      }
+      return chain.mapped(
+          (batch, f) -> {
+            int n = batch.numCols();
+            org.apache.spark.sql.vectorized.ColumnVector[] cols =
+                new org.apache.spark.sql.vectorized.ColumnVector[n + 1];
+            for (int i = 0; i < n; i++) {
+              cols[i] = batch.column(i);
+            }
+            org.apache.spark.sql.execution.vectorized.ConstantColumnVector c =
+                new org.apache.spark.sql.execution.vectorized.ConstantColumnVector(
+                    batch.numRows(), org.apache.spark.sql.types.DataTypes.StringType);
+            c.setUtf8String(f);
+            cols[n] = c;
+            return new ColumnarBatch(cols, batch.numRows());
+          });
     }
 
     private static PartitionedFile[] one(PartitionedFile f) {
@@ -275,6 +333,10 @@ final class RetiredFileFallback {
     private int next;
     private PartitionReader<T> current;
     private PartitionedFile currentFile;
+
+    /** The {@code _file} value of the file being read: where the log has it, even if retired. */
+    private org.apache.spark.unsafe.types.UTF8String currentUri;
+
     private boolean started;
     private boolean retried;
 
@@ -292,6 +354,7 @@ final class RetiredFileFallback {
             return false;
           }
           PartitionedFile f = files[next++];
+          currentUri = org.apache.spark.unsafe.types.UTF8String.fromString(f.urlEncodedPath());
           PartitionedFile moved = factory.retired(f);
           currentFile = moved != null && !factory.exists(f) && factory.exists(moved) ? moved : f;
           current = opener.open(currentFile);
@@ -324,6 +387,33 @@ final class RetiredFileFallback {
     @Override
     public T get() {
       return current.get();
+    }
+
+    /** This chain with {@code f} applied to each value and its file's {@code _file} value. */
+    PartitionReader<T> mapped(
+        java.util.function.BiFunction<T, org.apache.spark.unsafe.types.UTF8String, T> f) {
+      Chain<T> self = this;
+      return new PartitionReader<T>() {
+        @Override
+        public boolean next() throws IOException {
+          return self.next();
+        }
+
+        @Override
+        public T get() {
+          return f.apply(self.get(), self.currentUri);
+        }
+
+        @Override
+        public CustomTaskMetric[] currentMetricsValues() {
+          return self.currentMetricsValues();
+        }
+
+        @Override
+        public void close() throws IOException {
+          self.close();
+        }
+      };
     }
 
     @Override

@@ -519,4 +519,51 @@ class FileRowLevelIT {
       other.shutdownNow();
     }
   }
+
+  @Test
+  void onlyTheFilesHoldingAffectedRowsAreRewrittenWhenStatisticsCannotTell() throws Exception {
+    String t = catalog + ".db.runtime";
+    Model m = create(t, "parquet", false); // three files: ids 0-9, 10-19, 20-29
+    assertThat(rows("SELECT count(DISTINCT _file), count(*), 0 FROM " + t))
+        .containsExactly("3,30,0");
+
+    // Statistics: 'n25' lies between 'n0' and 'n9' as well as 'n20' and 'n29' (bytes order);
+    // only the second file holds it, and only it is rewritten.
+    java.util.Map<String, Long> metrics =
+        commandMetrics(spark.sql("DELETE FROM " + t + " WHERE name = 'n25'"));
+    m.deleteIf(id -> id == 25);
+    check(m, t, "parquet", "runtime");
+    assertThat(metrics).containsEntry("tesseraFilesRewritten", 1L);
+    assertThat(lastEntry("runtime").remove()).hasSize(1);
+
+    // A MERGE on the key alone: only the file with matched rows is rewritten.
+    String source = Names.unique("src");
+    spark
+        .sql(
+            "SELECT id, concat('m', id) AS name, 'd9' AS day FROM VALUES (12L), (15L), (100L) AS v(id)")
+        .createOrReplaceTempView(source);
+    metrics =
+        commandMetrics(
+            spark.sql(
+                "MERGE INTO "
+                    + t
+                    + " t USING "
+                    + source
+                    + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"
+                    + " WHEN NOT MATCHED THEN INSERT *"));
+    m.rows.get(12L)[0] = "m12";
+    m.rows.get(15L)[0] = "m15";
+    m.put(100, "m100", "d9");
+    check(m, t, "parquet", "runtime");
+    assertThat(metrics).containsEntry("tesseraFilesRewritten", 1L);
+    LogEntry e = lastEntry("runtime");
+    assertThat(e.remove()).hasSize(1);
+    assertThat(e.add().stream().mapToLong(AddFile::rows).sum()).isEqualTo(11);
+
+    // An UPDATE whose condition matches no row rewrites nothing and commits nothing.
+    long v = log("runtime").latestVersion();
+    spark.sql("UPDATE " + t + " SET name = 'z' WHERE name = 'n5x'");
+    assertThat(log("runtime").latestVersion()).isEqualTo(v);
+    check(m, t, "parquet", "runtime");
+  }
 }

@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
  * chosen with {@code
- * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,filestream,fileoverwrite,scaling,staging,filescale,memory}
+ * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,filestream,filemerge,fileoverwrite,scaling,staging,filescale,memory}
  * (default: jdbc,mariadb,kafka,files,scaling), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
@@ -34,6 +34,7 @@ public final class Benchmarks {
             .config("spark.driver.memory", "4g");
     if (workloads.contains("files")
         || workloads.contains("filestream")
+        || workloads.contains("filemerge")
         || workloads.contains("scaling")) {
       // Delta Lake as its documentation sets it up; path tables only (its catalog's table paths
       // fail on Spark 4.2.0). Delta 4.2.0 on Spark 4.2.0 cannot read its own log checkpoints
@@ -97,6 +98,10 @@ public final class Benchmarks {
         long rows = Long.getLong("bench.filestream.rows", 1_000_000L);
         int batches = Integer.getInteger("bench.filestream.batches", 100);
         charted.add(FileStreamBenchmark.run(spark, rows, batches, rounds));
+      }
+      if (workloads.contains("filemerge")) {
+        long rows = Long.getLong("bench.filemerge.rows", 10_000_000L);
+        charted.addAll(FileMergeBenchmark.run(spark, rows, rounds));
       }
       if (workloads.contains("fileoverwrite")) {
         report.append(FileOverwriteCommitBenchmark.run(spark, rounds)).append("\n");

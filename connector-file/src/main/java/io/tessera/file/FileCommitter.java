@@ -160,7 +160,7 @@ final class FileCommitter {
             replacement == null || !replacement.replacesAll()
                 ? removals(snap, staged)
                 : allFiles(snap);
-        if (rewrite != null && removed.isEmpty() && staged.isEmpty()) {
+        if ((rewrite != null || operationName != null) && removed.isEmpty() && staged.isEmpty()) {
           // The statement matched no file (or its rewrite wrote and removed nothing).
           LOG.info("tessera-file: {} of {} changed nothing", operation(), tableName);
           dropStaging();
@@ -406,10 +406,9 @@ final class FileCommitter {
       return rewrittenForCondition;
     }
     if (rewrite != null) {
-      FileRowLevelOperation.Read read = rewrite.read();
       // Every file the scan read is replaced by the rows written (checkConflicts made sure that
       // each is still in the table).
-      return read == null ? List.of() : read.files().stream().map(AddFile::path).toList();
+      return rewrite.read().files().stream().map(AddFile::path).toList();
     }
     List<String> out = new ArrayList<>();
     for (AddFile f : snap.files()) {
@@ -499,7 +498,12 @@ final class FileCommitter {
    */
   private void checkRewriteConflicts(Snapshot snap) {
     FileRowLevelOperation.Read read = rewrite.read();
-    if (read == null || snap.version() <= readVersion || read.files().isEmpty()) {
+    if (read == null) {
+      // Without the scan's read set, rows written here could sit beside the ones they replace.
+      throw new IllegalStateException(
+          "The " + operation() + " of " + tableName + " has no scan to replace; nothing committed");
+    }
+    if (snap.version() <= readVersion) {
       return;
     }
     Set<String> paths = new HashSet<>();
@@ -509,11 +513,18 @@ final class FileCommitter {
       partitions.add(f.partition());
     }
     boolean unpartitioned = snap.metadata().partitionColumns().isEmpty();
+    org.apache.spark.sql.types.StructType schema = snap.metadata().schema();
     for (LogEntry e : log.entries(readVersion + 1, snap.version())) {
+      // An added file that may hold rows the condition matches conflicts wherever it is: the
+      // statement did not see them (two MERGEs inserting one new key would both insert it).
       boolean touched =
           e.remove().stream().anyMatch(paths::contains)
               || e.add().stream()
-                  .anyMatch(a -> unpartitioned || partitions.contains(a.partition()));
+                  .anyMatch(
+                      a ->
+                          (!paths.isEmpty()
+                                  && (unpartitioned || partitions.contains(a.partition())))
+                              || FileStats.mayMatch(read.conditions(), a, schema));
       if (touched) {
         throw new TesseraException(
             TesseraError.COMMIT_FAILED,

@@ -75,8 +75,10 @@ final class FileDataWriter implements DataWriter<InternalRow> {
         new ProjectingInternalRow(
             f.dataSchema, CollectionConverters.asScala(ordinals).toIndexedSeq());
     this.stats =
-        new FileStats.Collector(
-            f.dataSchema, java.util.stream.IntStream.range(0, f.dataSchema.size()).toArray());
+        f.statistics
+            ? new FileStats.Collector(
+                f.dataSchema, java.util.stream.IntStream.range(0, f.dataSchema.size()).toArray())
+            : null;
   }
 
   @Override
@@ -101,7 +103,9 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     }
     dataRow.project(row);
     current.write(dataRow);
-    stats.add(dataRow);
+    if (stats != null) {
+      stats.add(dataRow);
+    }
     currentRows++;
     rows++;
   }
@@ -114,7 +118,9 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     currentStaged = f.stagingDir + "/" + currentTablePath;
     currentPartition = partition;
     currentRows = 0;
-    stats.reset();
+    if (stats != null) {
+      stats.reset();
+    }
     current = f.outputFactory.newInstance(currentStaged, f.dataSchema, context);
   }
 
@@ -128,7 +134,12 @@ final class FileDataWriter implements DataWriter<InternalRow> {
     bytes += size;
     done.add(
         new StagedFile(
-            currentStaged, currentTablePath, currentPartition, size, currentRows, stats.result()));
+            currentStaged,
+            currentTablePath,
+            currentPartition,
+            size,
+            currentRows,
+            stats == null ? null : stats.result()));
   }
 
   @Override

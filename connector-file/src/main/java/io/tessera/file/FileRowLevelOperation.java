@@ -31,8 +31,11 @@ final class FileRowLevelOperation implements RowLevelOperation {
   /** What the scan read: set when Spark builds the scan, before it builds the write. */
   private volatile Read read;
 
-  /** The version read, the files read, and the files the statistics left out. */
-  record Read(Snapshot snapshot, List<AddFile> files, int skipped) {}
+  /**
+   * The version read, the files read, the files left out, and the statement's condition as pushed
+   * to the scan (what a concurrently added file is checked against).
+   */
+  record Read(Snapshot snapshot, List<AddFile> files, int skipped, List<Predicate> conditions) {}
 
   FileRowLevelOperation(FileTable table, Command command) {
     this.table = table;
@@ -109,6 +112,11 @@ final class FileRowLevelOperation implements RowLevelOperation {
 
     @Override
     public Scan build() {
+      if (read != null) {
+        // One statement, one read: the commit replaces what this scan read.
+        throw new IllegalStateException(
+            "the scan of " + table.name() + " for this " + operationName() + " was built twice");
+      }
       FileTable.ScanSnapshot s = table.scanSnapshot();
       Snapshot snap = s.snapshot();
       List<Predicate> conditions = List.of(pushed);
@@ -121,7 +129,7 @@ final class FileRowLevelOperation implements RowLevelOperation {
           skipped++;
         }
       }
-      read = new Read(snap, List.copyOf(files), skipped);
+      read = new Read(snap, List.copyOf(files), skipped, conditions);
       boolean withFile = table.hasFileColumn();
       if (files.isEmpty()) {
         org.apache.spark.sql.types.StructType schema =
@@ -236,7 +244,9 @@ final class FileRowLevelOperation implements RowLevelOperation {
             r.files().stream()
                 .filter(f -> wanted.contains(LogFileIndex.uri(root, f.path())))
                 .toList();
-        read = new Read(r.snapshot(), kept, r.skipped() + r.files().size() - kept.size());
+        read =
+            new Read(
+                r.snapshot(), kept, r.skipped() + r.files().size() - kept.size(), r.conditions());
       }
     }
 

@@ -180,8 +180,16 @@ final class FileStats {
         String max;
         switch (kinds[j]) {
           case LONG -> {
-            min = Long.toString(minL[j]);
-            max = Long.toString(maxL[j]);
+            long lo = minL[j];
+            long hi = maxL[j];
+            if (types[j] instanceof TimestampType || types[j] instanceof TimestampNTZType) {
+              // Widened to whole milliseconds: a file may store them at that precision
+              // (spark.sql.parquet.outputTimestampType=TIMESTAMP_MILLIS).
+              lo = Math.floorDiv(lo, 1000L) * 1000L;
+              hi = Math.floorDiv(hi, 1000L) * 1000L + (Math.floorMod(hi, 1000L) == 0 ? 0 : 1000L);
+            }
+            min = Long.toString(lo);
+            max = Long.toString(hi);
           }
           case DECIMAL -> {
             min = ((Decimal) minO[j]).toJavaBigDecimal().toPlainString();
@@ -318,7 +326,7 @@ final class FileStats {
     if (!(e instanceof NamedReference ref) || ref.fieldNames().length != 1) {
       return null;
     }
-    int i = FileWriteBuilder.indexOf(schema, ref.fieldNames()[0]);
+    int i = columnIndex(schema, ref.fieldNames()[0]);
     if (i < 0) {
       return null;
     }
@@ -351,6 +359,27 @@ final class FileStats {
       nulls = s.nulls();
     }
     return new Range(field.dataType(), parse(min, kind), parse(max, kind), nulls);
+  }
+
+  /**
+   * The column {@code name} refers to: the one spelled exactly so, else the only one spelled so
+   * ignoring case; -1 when none or several (a case-sensitive session may have both).
+   */
+  private static int columnIndex(StructType schema, String name) {
+    StructField[] fields = schema.fields();
+    int found = -1;
+    for (int i = 0; i < fields.length; i++) {
+      if (fields[i].name().equals(name)) {
+        return i;
+      }
+      if (fields[i].name().equalsIgnoreCase(name)) {
+        if (found >= 0) {
+          return -1;
+        }
+        found = i;
+      }
+    }
+    return found;
   }
 
   /** A partition folder's value in the statistics' text form, or null if not comparable. */

@@ -164,7 +164,8 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
             partitionColumns,
             partitionOrdinals,
             partitionTypes,
-            options.get(FileWriteOptions.MAX_RECORDS_PER_FILE));
+            options.get(FileWriteOptions.MAX_RECORDS_PER_FILE),
+            metadata.format().equals("parquet") || metadata.format().equals("orc"));
     FileCommitter committer =
         new FileCommitter(
             table.log(),

@@ -28,6 +28,13 @@ final class FileWriterFactory implements DataWriterFactory, StreamingDataWriterF
   final DataType[] partitionTypes;
   final long maxRecordsPerFile;
 
+  /**
+   * Whether files get column statistics: only formats that store values exactly as Spark holds them
+   * (Parquet, ORC). JSON and CSV writers may change them (timestamps cut to milliseconds, CSV
+   * strings trimmed, custom formats), so their statistics could rule out a matching file.
+   */
+  final boolean statistics;
+
   FileWriterFactory(
       OutputWriterFactory outputFactory,
       SerializableConfiguration conf,
@@ -38,7 +45,9 @@ final class FileWriterFactory implements DataWriterFactory, StreamingDataWriterF
       List<String> partitionColumns,
       int[] partitionOrdinals,
       DataType[] partitionTypes,
-      long maxRecordsPerFile) {
+      long maxRecordsPerFile,
+      boolean statistics) {
+    this.statistics = statistics;
     this.outputFactory = outputFactory;
     this.conf = conf;
     this.stagingDir = stagingDir;

@@ -256,6 +256,12 @@ final class PartitionValues implements Serializable {
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static int compare(Object a, Object b) {
+    if (a instanceof String x && b instanceof String y) {
+      // Byte for byte in UTF-8, as Spark compares strings (String.compareTo orders UTF-16 units,
+      // which puts characters beyond U+FFFF before U+E000-U+FFFF).
+      return org.apache.spark.unsafe.types.UTF8String.fromString(x)
+          .binaryCompare(org.apache.spark.unsafe.types.UTF8String.fromString(y));
+    }
     if (a.getClass() == b.getClass() && a instanceof Comparable ca) {
       return ca.compareTo(b);
     }

@@ -75,4 +75,19 @@ class PartitionValuesTest {
     assertThat(PartitionValues.unsupportedReason(new Predicate[] {gt}, List.of("region", "n")))
         .isNull();
   }
+
+  @Test
+  void stringsCompareByteForByteAsSparkDoes() {
+    // U+1F600 is F0 9F 98 80 in UTF-8, above U+FF71 (EF BD B1); in UTF-16 it sorts below.
+    Predicate below =
+        new Predicate(
+            "<",
+            new Expression[] {
+              FieldReference.apply("region"),
+              new LiteralValue<>(UTF8String.fromString("\uFF71"), DataTypes.StringType)
+            });
+    assertThat(PartitionValues.matches(new Predicate[] {below}, region("\uD83D\uDE00"), SCHEMA))
+        .isFalse();
+    assertThat(PartitionValues.matches(new Predicate[] {below}, region("a"), SCHEMA)).isTrue();
+  }
 }

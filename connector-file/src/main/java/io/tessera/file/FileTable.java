@@ -503,7 +503,11 @@ public class FileTable
               };
         };
     return RetiredFileFallback.wrap(
-        table.newScanBuilder(opts), log.root().toUri().toString(), readOptions);
+        table.newScanBuilder(opts),
+        log.root().toUri().toString(),
+        readOptions,
+        schema,
+        snap.metadata().partitionColumns());
   }
 
   /**

@@ -47,14 +47,19 @@ final class RetiredFileFallback {
   static final String FILE_COLUMN = "_file";
 
   /** Wraps a Spark {@code FileScanBuilder} of the table at {@code rootUri}. */
-  static Builder wrap(ScanBuilder inner, String rootUri, Map<String, String> options) {
+  static Builder wrap(
+      ScanBuilder inner,
+      String rootUri,
+      Map<String, String> options,
+      StructType tableSchema,
+      java.util.List<String> partitionColumns) {
     Configuration conf =
         ((org.apache.spark.sql.classic.SparkSession) SparkSession.active())
             .sessionState()
             .newHadoopConfWithOptions(
                 scala.collection.immutable.Map$.MODULE$.from(
                     scala.jdk.javaapi.CollectionConverters.asScala(options)));
-    return new Builder(inner, rootUri, conf);
+    return new Builder(inner, rootUri, conf, tableSchema, partitionColumns);
   }
 
   static final class Builder
@@ -63,6 +68,8 @@ final class RetiredFileFallback {
     private final String rootUri;
     private final Configuration conf;
     private boolean withFile;
+    private final StructType tableSchema;
+    private final java.util.List<String> partitionColumns;
 
     /** Adds the {@code _file} column to every row read. */
     Builder withFileColumn() {
@@ -70,10 +77,17 @@ final class RetiredFileFallback {
       return this;
     }
 
-    Builder(ScanBuilder inner, String rootUri, Configuration conf) {
+    Builder(
+        ScanBuilder inner,
+        String rootUri,
+        Configuration conf,
+        StructType tableSchema,
+        java.util.List<String> partitionColumns) {
       this.inner = inner;
       this.rootUri = rootUri;
       this.conf = conf;
+      this.tableSchema = tableSchema;
+      this.partitionColumns = partitionColumns;
     }
 
     @Override
@@ -101,22 +115,65 @@ final class RetiredFileFallback {
 
     @Override
     public Scan build() {
-      return new WrappedScan(inner.build(), rootUri, conf, withFile);
+      return new WrappedScan(inner.build(), rootUri, conf, withFile, tableSchema, partitionColumns);
     }
   }
 
+  /**
+   * The wrapped scan. It also takes run-time filters on partition columns (Spark's dynamic
+   * partition pruning: a join on a partition column reads only the partitions whose values the
+   * other side holds).
+   */
   static final class WrappedScan
-      implements Scan, Batch, SupportsReportStatistics, SupportsMetadata {
+      implements Scan,
+          Batch,
+          SupportsReportStatistics,
+          SupportsMetadata,
+          org.apache.spark.sql.connector.read.SupportsRuntimeV2Filtering {
     private final Scan scan;
     private final String rootUri;
     private final Configuration conf;
     private final boolean withFile;
+    private final StructType tableSchema;
+    private final java.util.List<String> partitionColumns;
+    private final java.util.List<Predicate> runtime = new java.util.ArrayList<>();
 
-    WrappedScan(Scan scan, String rootUri, Configuration conf, boolean withFile) {
+    WrappedScan(
+        Scan scan,
+        String rootUri,
+        Configuration conf,
+        boolean withFile,
+        StructType tableSchema,
+        java.util.List<String> partitionColumns) {
       this.scan = scan;
       this.rootUri = rootUri;
       this.conf = conf;
       this.withFile = withFile;
+      this.tableSchema = tableSchema;
+      this.partitionColumns = partitionColumns;
+    }
+
+    @Override
+    public org.apache.spark.sql.connector.expressions.NamedReference[] filterAttributes() {
+      // Only columns the scan returns: Spark resolves them against its output.
+      java.util.Set<String> read = java.util.Set.of(scan.readSchema().fieldNames());
+      return partitionColumns.stream()
+          .filter(read::contains)
+          .map(org.apache.spark.sql.connector.expressions.Expressions::column)
+          .toArray(org.apache.spark.sql.connector.expressions.NamedReference[]::new);
+    }
+
+    /**
+     * Keeps the filters it can evaluate on partition values exactly (as an overwrite's condition
+     * is); the others are ignored, which only reads more.
+     */
+    @Override
+    public void filter(Predicate[] predicates) {
+      for (Predicate p : predicates) {
+        if (PartitionValues.unsupportedReason(new Predicate[] {p}, partitionColumns) == null) {
+          runtime.add(p);
+        }
+      }
     }
 
     @Override
@@ -166,7 +223,39 @@ final class RetiredFileFallback {
 
     @Override
     public InputPartition[] planInputPartitions() {
-      return scan.toBatch().planInputPartitions();
+      InputPartition[] all = scan.toBatch().planInputPartitions();
+      if (runtime.isEmpty()) {
+        return all;
+      }
+      Predicate[] filters = runtime.toArray(Predicate[]::new);
+      StructType partitionSchema =
+          new StructType(
+              partitionColumns.stream()
+                  .map(tableSchema::apply)
+                  .toArray(org.apache.spark.sql.types.StructField[]::new));
+      java.util.List<InputPartition> out = new java.util.ArrayList<>();
+      for (InputPartition p : all) {
+        PartitionedFile[] kept =
+            java.util.Arrays.stream(((FilePartition) p).files())
+                .filter(
+                    f -> PartitionValues.matches(filters, values(f, partitionSchema), tableSchema))
+                .toArray(PartitionedFile[]::new);
+        if (kept.length > 0) {
+          out.add(FilePartition.apply(out.size(), kept));
+        }
+      }
+      return out.toArray(InputPartition[]::new);
+    }
+
+    /** A file's partition values as folder text, by column. */
+    private static Map<String, String> values(PartitionedFile f, StructType partitionSchema) {
+      Map<String, String> out = new java.util.HashMap<>();
+      InternalRow row = f.partitionValues();
+      for (int i = 0; i < partitionSchema.size(); i++) {
+        org.apache.spark.sql.types.StructField field = partitionSchema.fields()[i];
+        out.put(field.name(), PartitionValues.text(row, i, field.dataType()));
+      }
+      return out;
     }
 
     @Override

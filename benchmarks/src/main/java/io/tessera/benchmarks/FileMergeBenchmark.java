@@ -22,6 +22,7 @@ import org.apache.spark.sql.SparkSession;
 final class FileMergeBenchmark {
   private static final AtomicInteger RUN = new AtomicInteger();
   private static final String CATALOG = "bench_files";
+  private static final String UNCLUSTERED = "bench_files_none";
 
   private FileMergeBenchmark() {}
 
@@ -36,6 +37,10 @@ final class FileMergeBenchmark {
     Files.createDirectories(base.resolve("b"));
     spark.conf().set("spark.sql.catalog." + CATALOG, "io.tessera.file.FileCatalog");
     spark.conf().set("spark.sql.catalog." + CATALOG + ".warehouse", base.toString());
+    // The same tables, written without clustering rows by partition first.
+    spark.conf().set("spark.sql.catalog." + UNCLUSTERED, "io.tessera.file.FileCatalog");
+    spark.conf().set("spark.sql.catalog." + UNCLUSTERED + ".warehouse", base.toString());
+    spark.conf().set("spark.sql.catalog." + UNCLUSTERED + ".distribution", "none");
     Dataset<Row> table =
         spark
             .range(0, rows, 1, 2)
@@ -107,6 +112,19 @@ final class FileMergeBenchmark {
                       mergedSum,
                       files,
                       t -> spark.sql("MERGE INTO " + t + mergeSql)),
+                  contender(
+                      "Tessera MERGE INTO, distribution=none (no shuffle by partition first)",
+                      spark,
+                      base,
+                      FileBenchmark.Kind.TESSERA,
+                      table,
+                      mergedSum,
+                      files,
+                      t ->
+                          spark.sql(
+                              "MERGE INTO "
+                                  + t.replace(CATALOG + ".", UNCLUSTERED + ".")
+                                  + mergeSql)),
                   contender(
                       FileBenchmark.DELTA + " MERGE INTO",
                       spark,

@@ -54,6 +54,7 @@ class FaultMatrixIT {
     JDBC_UPSERT_POSTGRESQL("JDBC upsert, PostgreSQL", true),
     JDBC_UPSERT_MARIADB("JDBC upsert, MariaDB", true),
     FILE("file table (Parquet)", true),
+    FILE_MERGE("file table, MERGE INTO (copy-on-write)", true),
     KAFKA("Kafka (at-least-once)", false),
     KAFKA_EXACTLY_ONCE("Kafka (exactly-once)", true);
 
@@ -283,6 +284,7 @@ class FaultMatrixIT {
         "JDBC_ATOMIC_POSTGRESQL",
         "JDBC_ATOMIC_MARIADB",
         "FILE",
+        "FILE_MERGE",
         "KAFKA_EXACTLY_ONCE",
         "JDBC_TWO_PHASE_POSTGRESQL",
         "JDBC_TWO_PHASE_MARIADB"
@@ -453,6 +455,7 @@ class FaultMatrixIT {
         case JDBC_UPSERT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "upsert", cell);
         case JDBC_UPSERT_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "upsert", cell);
         case FILE -> new FileTarget(cell);
+        case FILE_MERGE -> new FileMergeTarget(cell);
         case KAFKA -> new KafkaTarget(cell, false);
         case KAFKA_EXACTLY_ONCE -> new KafkaTarget(cell, true);
       };
@@ -655,7 +658,7 @@ class FaultMatrixIT {
     }
   }
 
-  static final class FileTarget extends Target {
+  static class FileTarget extends Target {
     final String table;
     final Path dir;
 
@@ -707,6 +710,60 @@ class FaultMatrixIT {
             .map(p -> staging.relativize(p).toString())
             .toList();
       }
+    }
+  }
+
+  /**
+   * Every write is a MERGE INTO by id (update matched rows, insert the others) into a table that
+   * already holds some of the ids with other names, so each is a real copy-on-write rewrite; a
+   * stream MERGEs each micro-batch in {@code foreachBatch} (a replayed epoch MERGEs the same rows
+   * again, which changes nothing).
+   */
+  static final class FileMergeTarget extends FileTarget {
+    private final String view = Names.unique("fm_merge_source");
+
+    FileMergeTarget(String cell) {
+      super(cell);
+      if (cell.equals("first") || cell.equals("spec")) {
+        // Every 1,000th id, with names the MERGE replaces (the other cells count exact ids).
+        spark
+            .range(0, ROWS, 1000, 1)
+            .selectExpr("id", "'old' AS name")
+            .createOrReplaceTempView(view);
+        spark.sql("INSERT INTO " + table + " SELECT * FROM " + view);
+      }
+    }
+
+    @Override
+    void write(Dataset<Row> rows) throws Exception {
+      merge(rows, spark);
+      if (!rows.isStreaming()) {
+        long stale =
+            spark.sql("SELECT count(*) FROM " + table + " WHERE name = 'old'").first().getLong(0);
+        assertThat(stale).as("rows the MERGE should have updated").isZero();
+      }
+    }
+
+    private void merge(Dataset<Row> rows, SparkSession session) {
+      rows.createOrReplaceTempView(view);
+      session.sql(
+          "MERGE INTO "
+              + table
+              + " t USING "
+              + view
+              + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *");
+    }
+
+    @Override
+    StreamingQuery startStream(Dataset<Row> source, Path checkpoint) throws Exception {
+      return source
+          .writeStream()
+          .option("checkpointLocation", checkpoint.toString())
+          .trigger(Trigger.ProcessingTime("1 second"))
+          .foreachBatch(
+              (org.apache.spark.api.java.function.VoidFunction2<Dataset<Row>, Long>)
+                  (batch, id) -> merge(batch, batch.sparkSession()))
+          .start();
     }
   }
 

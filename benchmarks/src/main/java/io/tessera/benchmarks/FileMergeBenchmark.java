@@ -77,7 +77,7 @@ final class FileMergeBenchmark {
         " t USING bench_changes s ON t.id = s.id"
             + " WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *";
     try {
-      Map<String, Long> files = new LinkedHashMap<>();
+      Map<String, String> files = new LinkedHashMap<>();
       BenchmarkRunner.Result merge =
           BenchmarkRunner.run(
               String.format(
@@ -185,12 +185,10 @@ final class FileMergeBenchmark {
     }
   }
 
-  private static String rewrittenNote(Map<String, Long> files) {
-    StringBuilder b =
-        new StringBuilder("Data files written by the statement (last run; the table has ");
-    b.append(files.remove("#before")).append(" before it): ");
+  private static String rewrittenNote(Map<String, String> files) {
+    StringBuilder b = new StringBuilder("Data files written by the statement (last run): ");
     int k = 0;
-    for (Map.Entry<String, Long> e : files.entrySet()) {
+    for (Map.Entry<String, String> e : files.entrySet()) {
       b.append(k++ == 0 ? "" : "; ").append(e.getKey()).append(": ").append(e.getValue());
     }
     return b.append(".").toString();
@@ -207,7 +205,7 @@ final class FileMergeBenchmark {
       FileBenchmark.Kind kind,
       Dataset<Row> table,
       String expected,
-      Map<String, Long> files,
+      Map<String, String> files,
       Statement statement) {
     return new Contender() {
       private String id;
@@ -264,8 +262,7 @@ final class FileMergeBenchmark {
           throw new IllegalStateException(
               name + " left " + actual + ", but the expected result has " + expected);
         }
-        files.put("#before", filesBefore);
-        files.put(name, newFiles(kind, result));
+        files.put(name, newFiles(kind, result) + " (the table had " + filesBefore + ")");
         return Long.parseLong(actual.substring(0, actual.indexOf(' ')));
       }
 

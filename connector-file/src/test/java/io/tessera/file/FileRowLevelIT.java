@@ -163,6 +163,7 @@ class FileRowLevelIT {
     String t = catalog + ".db." + table;
     Model m = create(t, format, partitioned);
     long before = log(table).latestVersion();
+    List<String> initial = m.strings();
 
     // A condition on a data column, with NULLs: NULL = 'n5' is not TRUE, so NULL rows stay.
     spark.sql("DELETE FROM " + t + " WHERE id % 5 = 0 OR name = 'n7'");
@@ -222,15 +223,21 @@ class FileRowLevelIT {
         next.put(id, new String[] {"m" + id, day(id)});
       }
     }
+    int sizeBefore = m.rows.size();
     m.rows.clear();
     m.rows.putAll(next);
     check(m, t, format, table);
     assertThat(lastEntry(table).operation()).isEqualTo("merge");
+    Row h = spark.sql("CALL " + catalog + ".system.history(table => 'db." + table + "')").first();
+    assertThat(h.<String>getAs("operation")).isEqualTo("merge");
+    assertThat(h.<Long>getAs("files_removed")).isPositive();
+    assertThat(h.<Long>getAs("rows_added") - h.<Long>getAs("rows_removed"))
+        .isEqualTo(m.rows.size() - sizeBefore);
     assertThat(stagingFiles(table)).isEmpty();
 
     // Time travel to the version before the statements.
     assertThat(rows("SELECT id, name, day FROM " + t + " VERSION AS OF " + before + " ORDER BY id"))
-        .hasSize(30);
+        .isEqualTo(initial);
   }
 
   /** The SQL metrics of a statement's write (custom ones by name), as the SQL tab shows them. */

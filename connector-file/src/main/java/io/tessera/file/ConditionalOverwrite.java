@@ -1,8 +1,6 @@
 package io.tessera.file;
 
 import io.tessera.file.log.AddFile;
-import io.tessera.file.log.TableLog;
-import io.tessera.file.log.TableMetadata;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -71,50 +69,80 @@ final class ConditionalOverwrite {
     }
   }
 
-  /** The predicates as Spark SQL text (columns quoted, literals typed), ANDed. */
-  static String sql(List<Predicate> predicates) {
-    List<String> parts = new ArrayList<>();
+  /** The predicates as one Catalyst condition over the table's columns (by name). */
+  static org.apache.spark.sql.catalyst.expressions.Expression condition(
+      List<Predicate> predicates) {
+    org.apache.spark.sql.catalyst.expressions.Expression out =
+        org.apache.spark.sql.catalyst.expressions.Literal.TrueLiteral();
     for (Predicate p : predicates) {
-      parts.add("(" + sql(p) + ")");
+      out = new org.apache.spark.sql.catalyst.expressions.And(out, catalyst(p));
     }
-    return parts.isEmpty() ? "true" : String.join(" AND ", parts);
+    return out;
   }
 
-  private static String sql(Expression e) {
+  /**
+   * One V2 predicate (or operand) as a Catalyst expression: columns by name, literals with their
+   * internal value and type as Spark translated them (no SQL text, so no re-parsing in the
+   * session's time zone or string-escaping rules).
+   */
+  private static org.apache.spark.sql.catalyst.expressions.Expression catalyst(Expression e) {
     if (e instanceof NamedReference ref) {
-      return "`" + ref.fieldNames()[0].replace("`", "``") + "`";
+      return new org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute(
+          scala.jdk.javaapi.CollectionConverters.asScala(List.of(ref.fieldNames()[0])).toSeq());
     } else if (e instanceof Literal<?> l) {
-      // The V2 literal holds Spark's internal value (UTF8String, days, micros...), as Literal does.
-      return new org.apache.spark.sql.catalyst.expressions.Literal(l.value(), l.dataType()).sql();
+      return new org.apache.spark.sql.catalyst.expressions.Literal(l.value(), l.dataType());
     }
     Predicate p = (Predicate) e;
     Expression[] c = p.children();
     return switch (p.name()) {
-      case "AND" -> "(" + sql(c[0]) + ") AND (" + sql(c[1]) + ")";
-      case "OR" -> "(" + sql(c[0]) + ") OR (" + sql(c[1]) + ")";
-      case "NOT" -> "NOT (" + sql(c[0]) + ")";
-      case "ALWAYS_TRUE" -> "true";
-      case "ALWAYS_FALSE" -> "false";
-      case "IS_NULL" -> sql(c[0]) + " IS NULL";
-      case "IS_NOT_NULL" -> sql(c[0]) + " IS NOT NULL";
+      case "AND" ->
+          new org.apache.spark.sql.catalyst.expressions.And(catalyst(c[0]), catalyst(c[1]));
+      case "OR" -> new org.apache.spark.sql.catalyst.expressions.Or(catalyst(c[0]), catalyst(c[1]));
+      case "NOT" -> new org.apache.spark.sql.catalyst.expressions.Not(catalyst(c[0]));
+      case "ALWAYS_TRUE" -> org.apache.spark.sql.catalyst.expressions.Literal.TrueLiteral();
+      case "ALWAYS_FALSE" -> org.apache.spark.sql.catalyst.expressions.Literal.FalseLiteral();
+      case "IS_NULL" -> new org.apache.spark.sql.catalyst.expressions.IsNull(catalyst(c[0]));
+      case "IS_NOT_NULL" -> new org.apache.spark.sql.catalyst.expressions.IsNotNull(catalyst(c[0]));
       case "IN" -> {
-        List<String> values = new ArrayList<>();
+        List<org.apache.spark.sql.catalyst.expressions.Expression> values = new ArrayList<>();
         for (int i = 1; i < c.length; i++) {
-          values.add(sql(c[i]));
+          values.add(catalyst(c[i]));
         }
-        yield sql(c[0]) + " IN (" + String.join(", ", values) + ")";
+        yield new org.apache.spark.sql.catalyst.expressions.In(
+            catalyst(c[0]), scala.jdk.javaapi.CollectionConverters.asScala(values).toSeq());
       }
-      default -> sql(c[0]) + " " + p.name() + " " + sql(c[1]);
+      case "=" ->
+          new org.apache.spark.sql.catalyst.expressions.EqualTo(catalyst(c[0]), catalyst(c[1]));
+      case "<>" ->
+          new org.apache.spark.sql.catalyst.expressions.Not(
+              new org.apache.spark.sql.catalyst.expressions.EqualTo(
+                  catalyst(c[0]), catalyst(c[1])));
+      case "<=>" ->
+          new org.apache.spark.sql.catalyst.expressions.EqualNullSafe(
+              catalyst(c[0]), catalyst(c[1]));
+      case "<" ->
+          new org.apache.spark.sql.catalyst.expressions.LessThan(catalyst(c[0]), catalyst(c[1]));
+      case "<=" ->
+          new org.apache.spark.sql.catalyst.expressions.LessThanOrEqual(
+              catalyst(c[0]), catalyst(c[1]));
+      case ">" ->
+          new org.apache.spark.sql.catalyst.expressions.GreaterThan(catalyst(c[0]), catalyst(c[1]));
+      case ">=" ->
+          new org.apache.spark.sql.catalyst.expressions.GreaterThanOrEqual(
+              catalyst(c[0]), catalyst(c[1]));
+      default -> throw new IllegalArgumentException("unsupported predicate " + p.name());
     };
   }
 
   /**
-   * Writes the rows of {@code files} for which {@code predicates} are not TRUE (false or NULL)
-   * through {@code factory} (whose input columns are {@code input}); returns the files written.
+   * Writes the rows of {@code files} (of version {@code base} of {@code table}) for which {@code
+   * predicates} are not TRUE (false or NULL) through {@code factory} (whose input columns are
+   * {@code input}); returns the files written. The files are read through the table's own scan:
+   * partition values from the log, a file retired meanwhile read from where it was retired.
    */
   static List<StagedFile> keepNonMatching(
-      TableLog log,
-      TableMetadata metadata,
+      FileTable table,
+      io.tessera.file.log.Snapshot base,
       Collection<AddFile> files,
       List<Predicate> predicates,
       FileWriterFactory factory,
@@ -122,26 +150,59 @@ final class ConditionalOverwrite {
     if (files.isEmpty()) {
       return List.of();
     }
-    SparkSession spark = SparkSession.active();
-    String[] paths =
-        files.stream()
-            .map(f -> new org.apache.hadoop.fs.Path(log.root(), f.path()).toString())
-            .toArray(String[]::new);
-    List<String> columns = new ArrayList<>();
+    StructType schema = base.metadata().schema();
+    org.apache.spark.sql.connector.catalog.Table affected =
+        new org.apache.spark.sql.connector.catalog.SupportsRead() {
+          @Override
+          public org.apache.spark.sql.connector.read.ScanBuilder newScanBuilder(
+              org.apache.spark.sql.util.CaseInsensitiveStringMap options) {
+            return table.scanBuilder(base, schema, files, options);
+          }
+
+          @Override
+          public String name() {
+            return table.name() + " (files an overwrite rewrites)";
+          }
+
+          @Override
+          @SuppressWarnings("deprecation")
+          public StructType schema() {
+            return schema;
+          }
+
+          @Override
+          public java.util.Set<org.apache.spark.sql.connector.catalog.TableCapability>
+              capabilities() {
+            return java.util.Set.of(
+                org.apache.spark.sql.connector.catalog.TableCapability.BATCH_READ);
+          }
+        };
+    org.apache.spark.sql.classic.SparkSession spark =
+        (org.apache.spark.sql.classic.SparkSession) SparkSession.active();
+    Dataset<Row> all =
+        org.apache.spark.sql.classic.Dataset$.MODULE$.ofRows(
+            spark,
+            org.apache.spark.sql.execution.datasources.v2.DataSourceV2Relation$.MODULE$.create(
+                affected,
+                scala.Option.empty(),
+                scala.Option.empty(),
+                org.apache.spark.sql.util.CaseInsensitiveStringMap.empty(),
+                scala.Option.empty()));
+    org.apache.spark.sql.Column matches =
+        org.apache.spark.sql.classic.ExpressionUtils$.MODULE$.column(condition(predicates));
+    List<org.apache.spark.sql.Column> columns = new ArrayList<>();
     for (String n : input.fieldNames()) {
-      columns.add("`" + n.replace("`", "``") + "`");
+      columns.add(
+          org.apache.spark.sql.classic.ExpressionUtils$.MODULE$.column(
+              new org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute(
+                  scala.jdk.javaapi.CollectionConverters.asScala(List.of(n)).toSeq())));
     }
     Dataset<Row> kept =
-        spark
-            .read()
-            .format(metadata.format())
-            .schema(metadata.schema())
-            .option("basePath", log.root().toString())
-            .option("ignoreMissingFiles", "false")
-            .option("ignoreCorruptFiles", "false")
-            .load(paths)
-            .where("NOT coalesce(" + sql(predicates) + ", false)")
-            .selectExpr(columns.toArray(String[]::new));
+        all.where(
+                org.apache.spark.sql.functions.not(
+                    org.apache.spark.sql.functions.coalesce(
+                        matches, org.apache.spark.sql.functions.lit(false))))
+            .select(columns.toArray(org.apache.spark.sql.Column[]::new));
     List<FileCommitMessage> messages =
         kept.queryExecution()
             .toRdd()

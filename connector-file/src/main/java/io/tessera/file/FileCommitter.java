@@ -62,7 +62,7 @@ final class FileCommitter {
    * For an overwrite whose condition uses other than partition columns: rewrites the given files
    * without their matching rows (into this write's staging folder); null otherwise.
    */
-  private java.util.function.Function<List<AddFile>, List<StagedFile>> matchRewriter;
+  private java.util.function.BiFunction<Snapshot, List<AddFile>, List<StagedFile>> matchRewriter;
 
   /** The files such an overwrite rewrote, removed by its commit. */
   private List<String> rewrittenForCondition = List.of();
@@ -127,11 +127,11 @@ final class FileCommitter {
             base.files().stream()
                 .filter(f -> FileStats.mayMatch(conditions, f, base.metadata().schema()))
                 .toList();
-        staged.addAll(matchRewriter.apply(affected));
-        rewrittenForCondition = affected.stream().map(AddFile::path).toList();
         if (base.version() > readVersion) {
-          checkConflicts(base, staged);
+          checkConflicts(base, staged); // before the work of the rewrite
         }
+        staged.addAll(matchRewriter.apply(base, affected));
+        rewrittenForCondition = affected.stream().map(AddFile::path).toList();
       }
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Snapshot snap = log.snapshot();
@@ -367,7 +367,8 @@ final class FileCommitter {
   }
 
   /** Makes this overwrite rewrite the files that may hold matching rows (see field). */
-  void rewritingMatches(java.util.function.Function<List<AddFile>, List<StagedFile>> rewriter) {
+  void rewritingMatches(
+      java.util.function.BiFunction<Snapshot, List<AddFile>, List<StagedFile>> rewriter) {
     this.matchRewriter = rewriter;
   }
 

@@ -171,6 +171,7 @@ final class FileRowLevelOperation implements RowLevelOperation {
           org.apache.spark.sql.connector.read.Batch {
     private final RetiredFileFallback.WrappedScan scan;
     private final boolean withFile;
+    private boolean filtered;
 
     RewriteScan(RetiredFileFallback.WrappedScan scan, boolean withFile) {
       this.scan = scan;
@@ -240,10 +241,23 @@ final class FileRowLevelOperation implements RowLevelOperation {
         }
         Read r = read;
         String root = table.log().root().toUri().toString();
+        boolean again = filtered;
+        filtered = true;
         List<AddFile> kept =
             r.files().stream()
                 .filter(f -> wanted.contains(LogFileIndex.uri(root, f.path())))
                 .toList();
+        if (again && kept.size() != r.files().size()) {
+          // A second, narrower filter after the first (a plan reading this scan twice): one read
+          // could already have planned the wider set, whose rows the commit would then not
+          // replace. Fail rather than duplicate them.
+          throw new IllegalStateException(
+              "the files of this "
+                  + operationName()
+                  + " of "
+                  + table.name()
+                  + " were narrowed twice differently; nothing was committed");
+        }
         read =
             new Read(
                 r.snapshot(), kept, r.skipped() + r.files().size() - kept.size(), r.conditions());

@@ -189,9 +189,9 @@ public class FileWrite implements Write, RequiresDistributionAndOrdering {
                 partitionColumns)
             != null) {
       committer.rewritingMatches(
-          files ->
+          (base, files) ->
               ConditionalOverwrite.keepNonMatching(
-                  table.log(), metadata, files, o.predicates(), factory, input));
+                  table, base, files, o.predicates(), factory, input));
     }
     return new Prepared(factory, committer);
   }

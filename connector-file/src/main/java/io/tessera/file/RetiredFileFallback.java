@@ -92,10 +92,12 @@ final class RetiredFileFallback {
 
     @Override
     public void pruneColumns(StructType requiredSchema) {
+      // A data column of that name wins: then there is no metadata column to strip.
+      boolean metadataColumn = FileWriteBuilder.indexOf(tableSchema, FILE_COLUMN) < 0;
       StructType data = new StructType();
       for (org.apache.spark.sql.types.StructField f : requiredSchema.fields()) {
-        if (f.name().equals(FILE_COLUMN)) {
-          withFile = true; // the metadata column (a data column of that name disables it)
+        if (metadataColumn && f.name().equals(FILE_COLUMN)) {
+          withFile = true;
         } else {
           data = data.add(f);
         }
@@ -169,8 +171,14 @@ final class RetiredFileFallback {
      */
     @Override
     public void filter(Predicate[] predicates) {
+      // Only partition columns this scan reads carry their values in the files it plans.
+      java.util.List<String> read =
+          java.util.List.of(
+              ((org.apache.spark.sql.execution.datasources.v2.FileScan) scan)
+                  .readPartitionSchema()
+                  .fieldNames());
       for (Predicate p : predicates) {
-        if (PartitionValues.unsupportedReason(new Predicate[] {p}, partitionColumns) == null) {
+        if (PartitionValues.unsupportedReason(new Predicate[] {p}, read) == null) {
           runtime.add(p);
         }
       }
@@ -228,11 +236,10 @@ final class RetiredFileFallback {
         return all;
       }
       Predicate[] filters = runtime.toArray(Predicate[]::new);
+      // The partition values the files carry: only the partition columns the query reads, in
+      // that order (Spark's FileScan prunes them).
       StructType partitionSchema =
-          new StructType(
-              partitionColumns.stream()
-                  .map(tableSchema::apply)
-                  .toArray(org.apache.spark.sql.types.StructField[]::new));
+          ((org.apache.spark.sql.execution.datasources.v2.FileScan) scan).readPartitionSchema();
       java.util.List<InputPartition> out = new java.util.ArrayList<>();
       for (InputPartition p : all) {
         PartitionedFile[] kept =
@@ -247,7 +254,7 @@ final class RetiredFileFallback {
       return out.toArray(InputPartition[]::new);
     }
 
-    /** A file's partition values as folder text, by column. */
+    /** A file's partition values as folder text, by column (the columns read only). */
     private static Map<String, String> values(PartitionedFile f, StructType partitionSchema) {
       Map<String, String> out = new java.util.HashMap<>();
       InternalRow row = f.partitionValues();

@@ -710,4 +710,87 @@ class FileRowLevelIT {
     // twice in both runs, so the two are compared).
     assertThat(scanned * 3).isEqualTo(all);
   }
+
+  @Test
+  void runtimePartitionFiltersUseTheValuesOfThePartitionColumnsRead() throws Exception {
+    String t = catalog + ".db.twoparts";
+    spark.sql(
+        "CREATE TABLE "
+            + t
+            + " (id BIGINT, region STRING, day STRING) USING parquet PARTITIONED BY (region, day)");
+    spark
+        .range(0, 40, 1, 2)
+        .selectExpr("id", "concat('r', id % 2) AS region", "concat('d', id % 4) AS day")
+        .writeTo(t)
+        .append();
+    String dim = catalog + ".db.days";
+    spark
+        .sql("SELECT * FROM VALUES ('d1', 'yes'), ('d2', 'no') AS v(day, wanted)")
+        .writeTo(dim)
+        .using("parquet")
+        .create();
+    // Only `day` of the two partition columns is read: its values must not be taken for region's.
+    String sql =
+        "SELECT count(*), min(t.id), max(t.id) FROM "
+            + t
+            + " t JOIN "
+            + dim
+            + " s ON t.day = s.day WHERE s.wanted = 'yes'";
+    assertThat(rows(sql)).containsExactly("10,1,37");
+    assertThat(
+            rows(
+                "SELECT count(*), 0, 0 FROM "
+                    + t
+                    + " WHERE day = (SELECT max(day) FROM "
+                    + t
+                    + ")"))
+        .containsExactly("10,0,0");
+  }
+
+  @Test
+  void aDataColumnNamedFileKeepsItsValues() throws Exception {
+    String t = catalog + ".db.withfile";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, _file STRING) USING parquet");
+    spark.sql("INSERT INTO " + t + " VALUES (1, 'a.csv'), (2, 'b.csv'), (3, 'c.csv')");
+    assertThat(rows("SELECT id, _file, 0 FROM " + t + " ORDER BY id"))
+        .containsExactly("1,a.csv,0", "2,b.csv,0", "3,c.csv,0");
+    spark.sql("DELETE FROM " + t + " WHERE _file = 'b.csv'");
+    spark.sql("UPDATE " + t + " SET _file = 'z.csv' WHERE id = 3");
+    assertThat(rows("SELECT id, _file, 0 FROM " + t + " ORDER BY id"))
+        .containsExactly("1,a.csv,0", "3,z.csv,0");
+  }
+
+  @Test
+  void anOverwriteConditionComparesValuesExactlyWhateverTheParserSettings() throws Exception {
+    String t = catalog + ".db.escapes";
+    spark.sql("CREATE TABLE " + t + " (id BIGINT, name STRING, day STRING) USING parquet");
+    spark
+        .sql(
+            "SELECT * FROM VALUES (1L, 'a\\\\b', 'x'), (2L, 'it''s', 'x'), (3L, 'plain', 'x')"
+                + " AS v(id, name, day)")
+        .writeTo(t)
+        .append();
+    assertThat(rows("SELECT id, name, day FROM " + t + " ORDER BY id"))
+        .containsExactly("1,a\\b,x", "2,it's,x", "3,plain,x");
+    spark.conf().set("spark.sql.parser.escapedStringLiterals", "true");
+    spark.conf().set("spark.sql.parser.quotedRegexColumnNames", "true");
+    try {
+      spark
+          .sql("SELECT 9L AS id, 'new' AS name, 'x' AS day")
+          .writeTo(t)
+          .overwrite(
+              org.apache
+                  .spark
+                  .sql
+                  .functions
+                  .col("name")
+                  .notEqual("a\\b")
+                  .and(org.apache.spark.sql.functions.col("name").notEqual("it's")));
+    } finally {
+      spark.conf().unset("spark.sql.parser.escapedStringLiterals");
+      spark.conf().unset("spark.sql.parser.quotedRegexColumnNames");
+    }
+    assertThat(rows("SELECT id, name, day FROM " + t + " ORDER BY id"))
+        .containsExactly("1,a\\b,x", "2,it's,x", "9,new,x");
+  }
 }

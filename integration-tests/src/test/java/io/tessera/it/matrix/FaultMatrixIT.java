@@ -210,7 +210,7 @@ class FaultMatrixIT {
   void taskFailsOnItsFirstAttempt(Sink sink) throws Exception {
     Target t = Target.of(sink, "first");
     long victim = ROWS / PARTITIONS - 1; // the last row of partition 0: the attempt wrote it all
-    t.write(rows(0, ROWS).selectExpr("fail_first(id, " + victim + "L) AS id", "name"));
+    t.writeWithFault(rows(0, ROWS), "fail_first(id, " + victim + "L)");
     Counts c = t.counts();
     assertThat(c.distinct).as("distinct ids: nothing lost").isEqualTo(ROWS);
     assertThat(c.min).isZero();
@@ -243,10 +243,9 @@ class FaultMatrixIT {
     Target t = Target.of(sink, "spec");
     long speculativeBefore = SPECULATIVE_TASKS.get();
     long victim = ROWS - 1;
-    t.write(
-        spark
-            .range(0, ROWS, 1, 2)
-            .selectExpr("slow_first(id, " + victim + "L) AS id", "concat('name-', id) AS name"));
+    t.writeWithFault(
+        spark.range(0, ROWS, 1, 2).selectExpr("id", "concat('name-', id) AS name"),
+        "slow_first(id, " + victim + "L)");
     // The listener bus delivers the task-start event asynchronously.
     await()
         .atMost(Duration.ofSeconds(30))
@@ -380,7 +379,14 @@ class FaultMatrixIT {
       record(
           sink,
           Fault.STREAM_KILLED_AND_RESTARTED,
-          "exactly once: " + fmt(c.count) + " rows of " + c.count / rowsPerBatch + " epochs");
+          (sink == Sink.FILE_MERGE
+                  ? "each row once (a MERGE per micro-batch in foreachBatch; the replayed epoch"
+                      + " MERGEs the same rows again): "
+                  : "exactly once: ")
+              + fmt(c.count)
+              + " rows of "
+              + c.count / rowsPerBatch
+              + " epochs");
     } else {
       long dup = c.count - c.distinct;
       assertThat(dup)
@@ -423,6 +429,14 @@ class FaultMatrixIT {
 
     /** What is left staged: staging tables, staged files. */
     abstract List<String> staged() throws Exception;
+
+    /**
+     * Writes {@code rows} with {@code id} replaced by {@code faultyId} (an expression of {@code id}
+     * that fails or stalls in some attempt), evaluated where the sink's writing tasks run.
+     */
+    void writeWithFault(Dataset<Row> rows, String faultyId) throws Exception {
+      write(rows.selectExpr(faultyId + " AS id", "name"));
+    }
 
     void prepareForFailingCommit(Dataset<Row> existing) throws Exception {
       write(existing);
@@ -745,13 +759,34 @@ class FaultMatrixIT {
     }
 
     private void merge(Dataset<Row> rows, SparkSession session) {
+      merge(rows, session, "s.id");
+    }
+
+    /**
+     * The fault goes into the MERGE's own row expressions (UPDATE SET / INSERT VALUES), which run
+     * in the tasks that write the files (the table is unpartitioned: no shuffle before the write),
+     * not into the source, whose stages Spark would simply retry.
+     */
+    @Override
+    void writeWithFault(Dataset<Row> rows, String faultyId) throws Exception {
+      merge(rows, spark, faultyId.replace("(id,", "(s.id,"));
+      long stale =
+          spark.sql("SELECT count(*) FROM " + table + " WHERE name = 'old'").first().getLong(0);
+      assertThat(stale).as("rows the MERGE should have updated").isZero();
+    }
+
+    private void merge(Dataset<Row> rows, SparkSession session, String id) {
       rows.createOrReplaceTempView(view);
       session.sql(
           "MERGE INTO "
               + table
               + " t USING "
               + view
-              + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *");
+              + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET id = "
+              + id
+              + ", name = s.name WHEN NOT MATCHED THEN INSERT (id, name) VALUES ("
+              + id
+              + ", s.name)");
     }
 
     @Override

@@ -769,7 +769,17 @@ class FaultMatrixIT {
      */
     @Override
     void writeWithFault(Dataset<Row> rows, String faultyId) throws Exception {
-      merge(rows, spark, faultyId.replace("(id,", "(s.id,"));
+      // Four writing tasks, not coalesced into one by AQE: speculation needs most of a stage's
+      // tasks done before it copies the slow one.
+      String partitions = spark.conf().get("spark.sql.shuffle.partitions");
+      spark.conf().set("spark.sql.shuffle.partitions", "4");
+      spark.conf().set("spark.sql.adaptive.coalescePartitions.enabled", "false");
+      try {
+        merge(rows, spark, faultyId.replace("(id,", "(s.id,"));
+      } finally {
+        spark.conf().set("spark.sql.shuffle.partitions", partitions);
+        spark.conf().unset("spark.sql.adaptive.coalescePartitions.enabled");
+      }
       long stale =
           spark.sql("SELECT count(*) FROM " + table + " WHERE name = 'old'").first().getLong(0);
       assertThat(stale).as("rows the MERGE should have updated").isZero();

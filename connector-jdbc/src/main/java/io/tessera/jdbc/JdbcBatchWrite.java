@@ -257,11 +257,37 @@ final class JdbcBatchWrite implements BatchWrite {
     RuntimeException refused = null;
     for (List<String> ddl : choices) {
       try {
-        connector.execute(
-            withDdlSettings(ddl),
-            (sql, e) ->
-                privileges.createRefused(
-                    sql, e, table.schemaName(), "the staging table that collects the rows"));
+        for (int attempt = 1; ; attempt++) {
+          // A retry first drops what the timed-out try may have created (DDL commits itself).
+          List<String> statements = new ArrayList<>();
+          if (attempt > 1) {
+            statements.add(dialect.dropTableIfExists(staging));
+          }
+          statements.addAll(ddl);
+          try {
+            connector.execute(
+                withDdlSettings(statements),
+                (sql, e) ->
+                    privileges.createRefused(
+                        sql, e, table.schemaName(), "the staging table that collects the rows"));
+            break;
+          } catch (RuntimeException e) {
+            if (attempt >= 4 || !dialect.isDdlLockTimeout(e)) {
+              throw e;
+            }
+            LOG.info(
+                "tessera-jdbc: creating the staging table of {} waited too long for a lock"
+                    + " (attempt {}); trying again",
+                table.name(),
+                attempt);
+            try {
+              Thread.sleep(200L * attempt);
+            } catch (InterruptedException interrupted) {
+              Thread.currentThread().interrupt();
+              throw e;
+            }
+          }
+        }
         return;
       } catch (RuntimeException e) {
         dropStaging();

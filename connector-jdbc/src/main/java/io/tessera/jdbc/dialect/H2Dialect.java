@@ -60,11 +60,25 @@ public class H2Dialect extends JdbcDialect {
 
   /**
    * H2 locks its schema ("SYS") for each DDL statement and gives up after 2 s by default: two
-   * writes staging at once failed with "Timeout trying to lock table SYS".
+   * writes staging at once failed with "Timeout trying to lock table SYS". A DDL statement waiting
+   * for SYS can also wait on a publish that itself waits behind that request (seen once with two
+   * users' first writes at the same moment): it gives up after 15 s, and the write retries it
+   * ({@link #isDdlLockTimeout}), by which time the publish has ended.
    */
   @Override
   public java.util.List<String> ddlSessionSettings() {
-    return java.util.List.of(shortLockTimeout(60));
+    return java.util.List.of(shortLockTimeout(15));
+  }
+
+  /** H2's "Timeout trying to lock table" (50200), anywhere in {@code e}'s causes. */
+  @Override
+  public boolean isDdlLockTimeout(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException q && q.getErrorCode() == 50200) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** H2's "Not enough rights for object" (90096). */

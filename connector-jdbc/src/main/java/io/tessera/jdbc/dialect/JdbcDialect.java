@@ -315,6 +315,14 @@ public abstract class JdbcDialect implements Serializable {
         addAttemptColumn(qualifiedStaging));
   }
 
+  /**
+   * Whether {@code e} is a DDL statement that gave up waiting for a lock and may simply be run
+   * again (see {@code H2Dialect}); false by default.
+   */
+  public boolean isDdlLockTimeout(Throwable e) {
+    return false;
+  }
+
   protected String addAttemptColumn(String qualifiedStaging) {
     return "ALTER TABLE " + qualifiedStaging + " ADD COLUMN " + quote(ATTEMPT_COLUMN) + " BIGINT";
   }

@@ -272,7 +272,7 @@ final class JdbcBatchWrite implements BatchWrite {
                         sql, e, table.schemaName(), "the staging table that collects the rows"));
             break;
           } catch (RuntimeException e) {
-            if (attempt >= 4 || !dialect.isDdlLockTimeout(e)) {
+            if (attempt >= 8 || !dialect.isDdlLockTimeout(e)) {
               throw e;
             }
             LOG.info(
@@ -281,7 +281,9 @@ final class JdbcBatchWrite implements BatchWrite {
                 table.name(),
                 attempt);
             try {
-              Thread.sleep(200L * attempt);
+              // Apart, so that two writes that timed out together do not meet again.
+              Thread.sleep(
+                  200L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(1000));
             } catch (InterruptedException interrupted) {
               Thread.currentThread().interrupt();
               throw e;

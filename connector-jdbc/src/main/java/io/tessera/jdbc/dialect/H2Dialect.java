@@ -62,19 +62,23 @@ public class H2Dialect extends JdbcDialect {
    * H2 locks its schema ("SYS") for each DDL statement and gives up after 2 s by default: two
    * writes staging at once failed with "Timeout trying to lock table SYS". A DDL statement waiting
    * for SYS can also wait on a publish that itself waits behind that request (seen once with two
-   * users' first writes at the same moment): it gives up after 15 s, and the write retries it
-   * ({@link #isDdlLockTimeout}), by which time the publish has ended.
+   * users' writes at the same moment): it gives up after 5 s, and the write retries it ({@link
+   * #isDdlLockTimeout}), by which time the publish has ended.
    */
   @Override
   public java.util.List<String> ddlSessionSettings() {
-    return java.util.List.of(shortLockTimeout(15));
+    return java.util.List.of(shortLockTimeout(5));
   }
 
-  /** H2's "Timeout trying to lock table" (50200), anywhere in {@code e}'s causes. */
+  /**
+   * H2's "Timeout trying to lock table" (50200), anywhere in {@code e}'s causes (by code, or by the
+   * code in the message of a redacted copy).
+   */
   @Override
   public boolean isDdlLockTimeout(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException q && q.getErrorCode() == 50200) {
+      if ((t instanceof java.sql.SQLException q && q.getErrorCode() == 50200)
+          || String.valueOf(t.getMessage()).contains("[50200-")) {
         return true;
       }
     }

@@ -315,9 +315,14 @@ final class FileBenchmark {
 
   /** "Data files written (last run): name n, ..." for the contenders in {@code files}. */
   static String filesNote(Map<String, Long> files) {
-    StringBuilder b = new StringBuilder("Data files each contender wrote in its last run: ");
+    return filesNote("Data files each contender wrote in its last run: ", files);
+  }
+
+  /** {@code lead} and "name value" for each contender in {@code files}. */
+  static String filesNote(String lead, Map<String, ?> files) {
+    StringBuilder b = new StringBuilder(lead);
     int k = 0;
-    for (Map.Entry<String, Long> e : files.entrySet()) {
+    for (Map.Entry<String, ?> e : files.entrySet()) {
       b.append(k++ == 0 ? "" : "; ").append(e.getKey()).append(": ").append(e.getValue());
     }
     return b.append(".").toString();

@@ -186,12 +186,7 @@ final class FileMergeBenchmark {
   }
 
   private static String rewrittenNote(Map<String, String> files) {
-    StringBuilder b = new StringBuilder("Data files written by the statement (last run): ");
-    int k = 0;
-    for (Map.Entry<String, String> e : files.entrySet()) {
-      b.append(k++ == 0 ? "" : "; ").append(e.getKey()).append(": ").append(e.getValue());
-    }
-    return b.append(".").toString();
+    return FileBenchmark.filesNote("Data files written by the statement (last run): ", files);
   }
 
   /**

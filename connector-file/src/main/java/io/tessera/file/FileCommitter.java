@@ -474,19 +474,11 @@ final class FileCommitter {
                       r ->
                           replaces(PartitionPaths.parse(meta.partitionColumns(), r), meta, staged));
       if (touched) {
-        throw new TesseraException(
-            TesseraError.COMMIT_FAILED,
-            "Concurrent write to "
-                + tableName
-                + ": version "
-                + e.version()
-                + " ("
-                + e.operation()
-                + ") changed data that this "
-                + operation()
-                + " replaces, after this write started at version "
-                + readVersion
-                + "; nothing was committed, run the write again");
+        throw conflict(
+            e,
+            "changed data that this ",
+            " replaces, after this write started at version ",
+            "write");
       }
     }
   }
@@ -527,19 +519,11 @@ final class FileCommitter {
                                   && (unpartitioned || partitions.contains(a.partition())))
                               || FileStats.mayMatch(read.conditions(), a, schema));
       if (touched) {
-        throw new TesseraException(
-            TesseraError.COMMIT_FAILED,
-            "Concurrent write to "
-                + tableName
-                + ": version "
-                + e.version()
-                + " ("
-                + e.operation()
-                + ") changed files or partitions that this "
-                + operation()
-                + " rewrites, after it read version "
-                + readVersion
-                + "; nothing was committed, run the statement again");
+        throw conflict(
+            e,
+            "changed files or partitions that this ",
+            " rewrites, after it read version ",
+            "statement");
       }
     }
   }
@@ -568,21 +552,33 @@ final class FileCommitter {
                               new AddFile(r, PartitionPaths.parse(partitionColumns, r), 0, 1),
                               schema));
       if (touched) {
-        throw new TesseraException(
-            TesseraError.COMMIT_FAILED,
-            "Concurrent write to "
-                + tableName
-                + ": version "
-                + e.version()
-                + " ("
-                + e.operation()
-                + ") changed files that may hold rows this "
-                + operation()
-                + " replaces, after this write started at version "
-                + readVersion
-                + "; nothing was committed, run the write again");
+        throw conflict(
+            e,
+            "changed files that may hold rows this ",
+            " replaces, after this write started at version ",
+            "write");
       }
     }
+  }
+
+  /** The failure of a commit that {@code e} conflicts with: nothing was committed. */
+  private TesseraException conflict(LogEntry e, String changed, String since, String again) {
+    return new TesseraException(
+        TesseraError.COMMIT_FAILED,
+        "Concurrent write to "
+            + tableName
+            + ": version "
+            + e.version()
+            + " ("
+            + e.operation()
+            + ") "
+            + changed
+            + operation()
+            + since
+            + readVersion
+            + "; nothing was committed, run the "
+            + again
+            + " again");
   }
 
   private void deleteQuietly(Path p) {

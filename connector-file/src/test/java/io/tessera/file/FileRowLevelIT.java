@@ -393,54 +393,76 @@ class FileRowLevelIT {
     assertThat(stagingFiles("twice")).isEmpty();
   }
 
-  @Test
-  void concurrentCommitsConflictOnlyOnTheFilesAndPartitionsRewritten() throws Exception {
-    String t = catalog + ".db.race";
-    Model m = create(t, "parquet", true);
-    java.util.concurrent.ExecutorService other =
-        java.util.concurrent.Executors.newSingleThreadExecutor();
+  /** Runs SQL on another thread just before this JVM's next log create (see {@link #race}). */
+  java.util.concurrent.ExecutorService other;
+
+  /**
+   * Arms {@code sql} to run and commit on another thread right before the next log entry create in
+   * this JVM (the statement under test then loses the race for its version).
+   */
+  void beforeNextCommit(String sql) {
+    TableLog.runBeforeNextCreateForTests(
+        () -> {
+          try {
+            other.submit(() -> spark.sql(sql)).get();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  interface Race {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code body} with {@link #beforeNextCommit} available; disarms it afterwards. */
+  void race(Race body) throws Exception {
+    other = java.util.concurrent.Executors.newSingleThreadExecutor();
     try {
       // A thread made outside any query (a thread made during one would inherit its id).
       other.submit(() -> {}).get();
-      java.util.function.Consumer<String> before =
-          sql ->
-              TableLog.runBeforeNextCreateForTests(
-                  () -> {
-                    try {
-                      other.submit(() -> spark.sql(sql)).get();
-                    } catch (Exception e) {
-                      throw new IllegalStateException(e);
-                    }
-                  });
-
-      // An append to another partition lands, and so does the DELETE (id 4 is in d1). Without
-      // the partition condition, the statistics of ids 0-9 would choose a file of every day.
-      before.accept("INSERT INTO " + t + " VALUES (100, 'n100', 'd2')");
-      spark.sql("DELETE FROM " + t + " WHERE id = 4 AND day = 'd1'");
-      m.deleteIf(id -> id == 4);
-      m.put(100, "n100", "d2");
-      check(m, t, "parquet", "race");
-
-      // An append to the partition being rewritten lands; the DELETE fails and changes nothing.
-      before.accept("INSERT INTO " + t + " VALUES (101, 'n101', 'd1')");
-      assertThatThrownBy(() -> spark.sql("DELETE FROM " + t + " WHERE id = 7 AND day = 'd1'"))
-          .hasMessageContaining("Concurrent write")
-          .hasMessageContaining("nothing was committed");
-      m.put(101, "n101", "d1");
-      check(m, t, "parquet", "race");
-
-      // Two statements rewriting the same file: the second to commit fails.
-      before.accept("UPDATE " + t + " SET name = 'first' WHERE id = 10 AND day = 'd1'");
-      assertThatThrownBy(
-              () -> spark.sql("UPDATE " + t + " SET name = 'second' WHERE id = 13 AND day = 'd1'"))
-          .hasMessageContaining("Concurrent write");
-      m.rows.get(10L)[0] = "first";
-      check(m, t, "parquet", "race");
-      assertThat(stagingFiles("race")).isEmpty();
+      body.run();
     } finally {
       TableLog.runBeforeNextCreateForTests(null);
       other.shutdownNow();
     }
+  }
+
+  @Test
+  void concurrentCommitsConflictOnlyOnTheFilesAndPartitionsRewritten() throws Exception {
+    String t = catalog + ".db.race";
+    Model m = create(t, "parquet", true);
+    race(
+        () -> {
+          java.util.function.Consumer<String> before = this::beforeNextCommit;
+
+          // An append to another partition lands, and so does the DELETE (id 4 is in d1). Without
+          // the partition condition, the statistics of ids 0-9 would choose a file of every day.
+          before.accept("INSERT INTO " + t + " VALUES (100, 'n100', 'd2')");
+          spark.sql("DELETE FROM " + t + " WHERE id = 4 AND day = 'd1'");
+          m.deleteIf(id -> id == 4);
+          m.put(100, "n100", "d2");
+          check(m, t, "parquet", "race");
+
+          // An append to the partition being rewritten lands; the DELETE fails and changes nothing.
+          before.accept("INSERT INTO " + t + " VALUES (101, 'n101', 'd1')");
+          assertThatThrownBy(() -> spark.sql("DELETE FROM " + t + " WHERE id = 7 AND day = 'd1'"))
+              .hasMessageContaining("Concurrent write")
+              .hasMessageContaining("nothing was committed");
+          m.put(101, "n101", "d1");
+          check(m, t, "parquet", "race");
+
+          // Two statements rewriting the same file: the second to commit fails.
+          before.accept("UPDATE " + t + " SET name = 'first' WHERE id = 10 AND day = 'd1'");
+          assertThatThrownBy(
+                  () ->
+                      spark.sql(
+                          "UPDATE " + t + " SET name = 'second' WHERE id = 13 AND day = 'd1'"))
+              .hasMessageContaining("Concurrent write");
+          m.rows.get(10L)[0] = "first";
+          check(m, t, "parquet", "race");
+          assertThat(stagingFiles("race")).isEmpty();
+        });
   }
 
   @ParameterizedTest(name = "{0}, partitioned={1}")
@@ -501,32 +523,20 @@ class FileRowLevelIT {
   void anOverwriteByConditionConflictsWithACommitOfFilesThatMayMatch() throws Exception {
     String t = catalog + ".db.owrace";
     Model m = create(t, "parquet", false);
-    java.util.concurrent.ExecutorService other =
-        java.util.concurrent.Executors.newSingleThreadExecutor();
-    try {
-      other.submit(() -> {}).get();
-      TableLog.runBeforeNextCreateForTests(
-          () -> {
-            try {
-              other.submit(() -> spark.sql("INSERT INTO " + t + " VALUES (50, 'x', 'd2')")).get();
-            } catch (Exception ex) {
-              throw new IllegalStateException(ex);
-            }
-          });
-      assertThatThrownBy(
-              () ->
-                  spark
-                      .sql("SELECT 60L AS id, 'y' AS name, 'd0' AS day")
-                      .writeTo(t)
-                      .overwrite(org.apache.spark.sql.functions.col("id").gt(25)))
-          .hasMessageContaining("Concurrent write");
-      m.put(50, "x", "d2");
-      check(m, t, "parquet", "owrace");
-      assertThat(stagingFiles("owrace")).isEmpty();
-    } finally {
-      TableLog.runBeforeNextCreateForTests(null);
-      other.shutdownNow();
-    }
+    race(
+        () -> {
+          beforeNextCommit("INSERT INTO " + t + " VALUES (50, 'x', 'd2')");
+          assertThatThrownBy(
+                  () ->
+                      spark
+                          .sql("SELECT 60L AS id, 'y' AS name, 'd0' AS day")
+                          .writeTo(t)
+                          .overwrite(org.apache.spark.sql.functions.col("id").gt(25)))
+              .hasMessageContaining("Concurrent write");
+          m.put(50, "x", "d2");
+          check(m, t, "parquet", "owrace");
+          assertThat(stagingFiles("owrace")).isEmpty();
+        });
   }
 
   @Test
@@ -580,33 +590,21 @@ class FileRowLevelIT {
   void twoMergesInsertingTheSameNewKeyCannotBothCommit() throws Exception {
     String t = catalog + ".db.skew";
     Model m = create(t, "parquet", true);
-    java.util.concurrent.ExecutorService other =
-        java.util.concurrent.Executors.newSingleThreadExecutor();
     String merge =
         "MERGE INTO "
             + t
             + " t USING (SELECT 500L AS id, '%s' AS name, 'd5' AS day) s ON t.id = s.id"
             + " WHEN MATCHED THEN UPDATE SET name = s.name WHEN NOT MATCHED THEN INSERT *";
-    try {
-      other.submit(() -> {}).get();
-      TableLog.runBeforeNextCreateForTests(
-          () -> {
-            try {
-              other.submit(() -> spark.sql(String.format(merge, "first"))).get();
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          });
-      // Neither MERGE read a file holding key 500 (there is none, in a partition with no
-      // files): the second to commit must still see the first's insert as a conflict.
-      assertThatThrownBy(() -> spark.sql(String.format(merge, "second")))
-          .hasMessageContaining("Concurrent write");
-      m.put(500, "first", "d5");
-      check(m, t, "parquet", "skew");
-    } finally {
-      TableLog.runBeforeNextCreateForTests(null);
-      other.shutdownNow();
-    }
+    race(
+        () -> {
+          beforeNextCommit(String.format(merge, "first"));
+          // Neither MERGE read a file holding key 500 (there is none, in a partition with no
+          // files): the second to commit must still see the first's insert as a conflict.
+          assertThatThrownBy(() -> spark.sql(String.format(merge, "second")))
+              .hasMessageContaining("Concurrent write");
+          m.put(500, "first", "d5");
+          check(m, t, "parquet", "skew");
+        });
   }
 
   @Test

@@ -41,13 +41,19 @@ final class AtomicPublish {
   private final String writeId;
   private final ReplacedRows replaced;
   private final UpsertedRows upserted;
+  private final DeltaRows delta;
   private final Epoch epoch;
+  private long replacedRows;
 
   /**
    * A streaming epoch: the query's ledger key ({@link JdbcDialect#streamLedgerKey}) and the epoch.
    * Its ledger row keeps the query's last committed epoch and is never deleted.
    */
   record Epoch(String ledgerKey, long id) {}
+
+  /** See {@link JdbcTestHooks#beforeNextPublish}. */
+  static final java.util.concurrent.atomic.AtomicReference<Runnable> beforeNextPublish =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   /** False while a COMMIT's outcome is unknown: the staging table must then stay. */
   private boolean outcomeKnown = true;
@@ -61,6 +67,7 @@ final class AtomicPublish {
       String writeId,
       ReplacedRows replaced,
       UpsertedRows upserted,
+      DeltaRows delta,
       Epoch epoch) {
     this.table = table;
     this.schema = schema;
@@ -72,7 +79,13 @@ final class AtomicPublish {
     this.writeId = writeId;
     this.replaced = replaced;
     this.upserted = upserted;
+    this.delta = delta;
     this.epoch = epoch;
+  }
+
+  /** The rows the publish deleted because the write replaces them. */
+  long replacedRows() {
+    return replacedRows;
   }
 
   boolean outcomeKnown() {
@@ -89,6 +102,10 @@ final class AtomicPublish {
    *     published again
    */
   boolean publish(List<List<Long>> attemptChunks, long expectedRows) {
+    Runnable hook = beforeNextPublish.getAndSet(null);
+    if (hook != null) {
+      hook.run();
+    }
     Connection c = connector.open();
     boolean published = false;
     String sql = "";
@@ -143,9 +160,10 @@ final class AtomicPublish {
           return false;
         }
       }
+      replacedRows = 0;
       for (SqlStatement s : replaced.statements(c, attemptChunks)) {
         sql = s.sql();
-        s.run(c);
+        replacedRows += s.run(c);
       }
       String columns =
           Arrays.stream(schema.fieldNames()).map(dialect::quote).collect(Collectors.joining(", "));
@@ -153,8 +171,12 @@ final class AtomicPublish {
       if (upserted != null) {
         sql = "upsert from " + staging;
         inserted = upserted.apply(c, attemptChunks);
+      } else if (delta != null) {
+        sql = "row-level changes from " + staging;
+        inserted = delta.apply(c, attemptChunks);
       }
-      for (List<Long> chunk : upserted != null ? List.<List<Long>>of() : attemptChunks) {
+      for (List<Long> chunk :
+          upserted != null || delta != null ? List.<List<Long>>of() : attemptChunks) {
         sql =
             "INSERT INTO "
                 + target

@@ -92,8 +92,27 @@ final class JdbcBatchWrite implements BatchWrite {
       WriteMode mode,
       List<String> partitionKeys,
       AtomicLong commitMillis) {
+    this(
+        table,
+        // A row-level write's rows are whole table rows (a DELETE's write schema is empty).
+        mode instanceof WriteMode.RowLevel
+            ? JdbcDialect.withPlainStrings(table.schema())
+            : JdbcDialect.withPlainStrings(info.schema(), table.schema()),
+        options,
+        mode,
+        partitionKeys,
+        commitMillis);
+  }
+
+  JdbcBatchWrite(
+      JdbcTable table,
+      StructType schema,
+      ParsedOptions options,
+      WriteMode mode,
+      List<String> partitionKeys,
+      AtomicLong commitMillis) {
     this.table = table;
-    this.schema = JdbcDialect.withPlainStrings(info.schema(), table.schema());
+    this.schema = schema;
     this.options = options;
     this.mode = mode;
     this.partitionKeys = partitionKeys;
@@ -180,12 +199,53 @@ final class JdbcBatchWrite implements BatchWrite {
         connector,
         dialect,
         staging,
-        schema,
+        mode instanceof WriteMode.RowLevel ? stagedDeltaSchema() : schema,
         batchSize,
         true,
         mode instanceof WriteMode.Upsert u ? u.keys() : List.of(),
         table.name());
   }
+
+  /**
+   * The staged rows of a row-level write: the table's columns (a delete fills only the key), the
+   * kind of change and the version of the row the scan read.
+   */
+  StructType stagedDeltaSchema() {
+    return schema
+        .add(JdbcDialect.OPERATION_COLUMN, org.apache.spark.sql.types.DataTypes.IntegerType, true)
+        .add(JdbcDialect.ROW_VERSION_COLUMN, dialect.rowVersionType(), true);
+  }
+
+  /**
+   * {@code DELETE FROM t WHERE <condition>} with a condition that translates to SQL: one DELETE in
+   * the publish transaction (write lock, ledger, lost-COMMIT lookup as for any atomic write), no
+   * staging table and no task.
+   *
+   * @return the number of rows deleted
+   */
+  long deleteWhere() {
+    long start = System.nanoTime();
+    WritePrivileges privileges = checkTargetPrivileges();
+    ledger = dialect.qualified(table.schemaName(), JdbcDialect.ledgerTableName(privileges.user()));
+    prepareLock(privileges);
+    AtomicPublish publish = newPublish(null);
+    publish.publish(List.of(), 0);
+    commitMillis.set(elapsedMillis(start));
+    LOG.info(
+        "tessera-jdbc: deleted {} rows of {} ({}) in {} ms",
+        publish.replacedRows(),
+        table.name(),
+        mode.describe(),
+        commitMillis.get());
+    return publish.replacedRows();
+  }
+
+  /** What the publish of a row-level write changed, or null before it or for other writes. */
+  DeltaRows deltaRows() {
+    return deltaRows;
+  }
+
+  private DeltaRows deltaRows;
 
   private void checkStaging(WritePrivileges privileges) {
     try (Connection c = connector.open()) {
@@ -216,7 +276,12 @@ final class JdbcBatchWrite implements BatchWrite {
           new WritePrivileges(
               dialect, connector, table.name(), WritePrivileges.currentUser(c, dialect));
       String column = schema.fieldNames().length > 0 ? schema.fieldNames()[0] : null;
-      if (column != null) {
+      if (column != null && mode instanceof WriteMode.RowLevel r) {
+        requireForRowLevel(p, c, column, r);
+      } else if (column != null && deleteOnly) {
+        p.require(c, "SELECT", target, column, "to find the rows to delete");
+        p.require(c, "DELETE", target, column, "to delete the rows of " + mode.describe());
+      } else if (column != null) {
         p.require(c, "INSERT", target, column, "to insert the new rows");
         if (atomic) {
           p.require(
@@ -238,6 +303,33 @@ final class JdbcBatchWrite implements BatchWrite {
       throw connector.sqlFailed(
           "Reading the database user of the write into " + table.name(), "", e);
     }
+  }
+
+  /**
+   * A DELETE, UPDATE or MERGE needs what its command may do; SELECT to check the rows' versions.
+   */
+  private void requireForRowLevel(
+      WritePrivileges p, Connection c, String column, WriteMode.RowLevel r) throws SQLException {
+    String what = "the " + r.command();
+    p.require(
+        c, "SELECT", target, column, "to check that the rows " + what + " read are unchanged");
+    if (!r.command().equals("UPDATE")) {
+      p.require(c, "DELETE", target, column, "to delete the rows " + what + " deletes");
+    }
+    if (!r.command().equals("DELETE")) {
+      p.require(c, "UPDATE", target, column, "to update the rows " + what + " updates");
+    }
+    if (r.command().equals("MERGE")) {
+      p.require(c, "INSERT", target, column, "to insert the rows " + what + " inserts");
+    }
+  }
+
+  /** Set for {@link #deleteWhere}, which inserts nothing. */
+  private boolean deleteOnly;
+
+  JdbcBatchWrite deleteOnly() {
+    this.deleteOnly = true;
+    return this;
   }
 
   private boolean replacesRows() {
@@ -264,6 +356,14 @@ final class JdbcBatchWrite implements BatchWrite {
             statements.add(dialect.dropTableIfExists(staging));
           }
           statements.addAll(ddl);
+          if (mode instanceof WriteMode.RowLevel) {
+            statements.add(dialect.addColumn(staging, JdbcDialect.OPERATION_COLUMN, "INTEGER"));
+            statements.add(
+                dialect.addColumn(
+                    staging,
+                    JdbcDialect.ROW_VERSION_COLUMN,
+                    dialect.columnType(JdbcDialect.ROW_VERSION_COLUMN, dialect.rowVersionType())));
+          }
           try {
             connector.execute(
                 withDdlSettings(statements),
@@ -555,6 +655,9 @@ final class JdbcBatchWrite implements BatchWrite {
   }
 
   private AtomicPublish newPublish(AtomicPublish.Epoch epoch) {
+    if (mode instanceof WriteMode.RowLevel r) {
+      deltaRows = new DeltaRows(dialect, schema, r, target, staging, table.name());
+    }
     return new AtomicPublish(
         table,
         schema,
@@ -566,6 +669,7 @@ final class JdbcBatchWrite implements BatchWrite {
         mode instanceof WriteMode.Upsert u
             ? new UpsertedRows(dialect, schema, u, target, staging, table.name())
             : null,
+        deltaRows,
         epoch);
   }
 

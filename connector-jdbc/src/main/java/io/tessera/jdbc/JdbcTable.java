@@ -25,7 +25,12 @@ import scala.jdk.javaapi.CollectionConverters;
  * A database table seen through {@link JdbcCatalog}. Reads are Spark's own JDBC scan; writes go
  * through {@link JdbcWriteBuilder}, which publishes each job atomically.
  */
-public class JdbcTable implements SupportsRead, SupportsWrite {
+public class JdbcTable
+    implements SupportsRead,
+        SupportsWrite,
+        org.apache.spark.sql.connector.catalog.SupportsRowLevelOperations,
+        org.apache.spark.sql.connector.catalog.SupportsDeleteV2,
+        org.apache.spark.sql.connector.catalog.SupportsMetadataColumns {
   private static final Set<TableCapability> CAPABILITIES =
       Set.of(
           TableCapability.BATCH_READ,
@@ -178,6 +183,22 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
   /** Reads with Spark's own JDBC scan (column pruning, filter push-down, partitioned reads). */
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+    return scanBuilder(qualifiedName(), schema, options);
+  }
+
+  /**
+   * The scan of a row-level operation: Spark's JDBC scan of the table with each row's version (see
+   * {@link JdbcDialect#rowVersion}) as the metadata column {@link JdbcDialect#rowVersionColumn}.
+   */
+  ScanBuilder rowLevelScanBuilder(CaseInsensitiveStringMap options) {
+    return scanBuilder(
+        dialect.rowVersionSource(qualifiedName(), JdbcDialect.withPlainStrings(schema)),
+        schema.add(dialect.rowVersionColumn(), dialect.rowVersionType(), false),
+        options);
+  }
+
+  private ScanBuilder scanBuilder(
+      String dbtable, StructType readSchema, CaseInsensitiveStringMap options) {
     if (pathless != null && pathless.missing()) {
       throw new io.tessera.common.errors.TesseraException(
           io.tessera.common.errors.TesseraError.INVALID_OPTION_VALUE,
@@ -187,7 +208,7 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
     }
     Map<String, String> params = new HashMap<>();
     params.put("url", dialect.sparkReaderUrl(connector.url()));
-    params.put("dbtable", qualifiedName());
+    params.put("dbtable", dbtable);
     // Without it Spark asks DriverManager, which misses drivers brought by --packages.
     params.put("driver", connector.driverClass());
     params.putAll(dialect.sparkReaderOptions());
@@ -220,13 +241,114 @@ public class JdbcTable implements SupportsRead, SupportsWrite {
                 readOptions.put(k, v);
               }
             });
-    return JDBCTable.apply(ident, schema, jdbcOptions, JDBCTable.apply$default$4())
+    return JDBCTable.apply(ident, readSchema, jdbcOptions, JDBCTable.apply$default$4())
         .newScanBuilder(new CaseInsensitiveStringMap(readOptions));
   }
 
   @Override
   public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
     return new JdbcWriteBuilder(this, info);
+  }
+
+  /**
+   * The row version a row-level operation reads with each row it changes; hidden from {@code SELECT
+   * *}.
+   */
+  @Override
+  public org.apache.spark.sql.connector.catalog.MetadataColumn[] metadataColumns() {
+    String column = dialect.rowVersionColumn();
+    org.apache.spark.sql.types.DataType type = dialect.rowVersionType();
+    return new org.apache.spark.sql.connector.catalog.MetadataColumn[] {
+      new org.apache.spark.sql.connector.catalog.MetadataColumn() {
+        @Override
+        public String name() {
+          return column;
+        }
+
+        @Override
+        public org.apache.spark.sql.types.DataType dataType() {
+          return type;
+        }
+
+        @Override
+        public boolean isNullable() {
+          return false;
+        }
+
+        @Override
+        public String comment() {
+          return "the row's version, which tessera-jdbc's UPDATE and MERGE check before they commit";
+        }
+      }
+    };
+  }
+
+  /**
+   * UPDATE, MERGE INTO, and DELETE with conditions that do not translate to SQL: delta-based row
+   * level operations keyed by the table's primary key (see {@link JdbcRowLevelOperation}).
+   */
+  @Override
+  public org.apache.spark.sql.connector.write.RowLevelOperationBuilder newRowLevelOperationBuilder(
+      org.apache.spark.sql.connector.write.RowLevelOperationInfo info) {
+    return () -> JdbcRowLevelOperation.of(this, info.command());
+  }
+
+  /**
+   * A DELETE whose condition translates to SQL runs as one SQL DELETE (see {@link #deleteWhere}).
+   */
+  @Override
+  public boolean canDeleteWhere(
+      org.apache.spark.sql.connector.expressions.filter.Predicate[] predicates) {
+    if (staged) {
+      return false;
+    }
+    try {
+      new io.tessera.jdbc.dialect.SqlPredicates(dialect, JdbcDialect.withPlainStrings(schema))
+          .translate(predicates);
+      return true;
+    } catch (io.tessera.jdbc.dialect.SqlPredicates.Untranslatable e) {
+      return false; // Spark deletes row by row instead (JdbcRowLevelOperation)
+    }
+  }
+
+  /**
+   * {@code DELETE FROM t WHERE <condition>}: one SQL DELETE in one transaction, with the write
+   * lock, ledger and lost-COMMIT lookup of every atomic write. Strings compare as Spark compares
+   * them.
+   */
+  @Override
+  public void deleteWhere(
+      org.apache.spark.sql.connector.expressions.filter.Predicate[] predicates) {
+    refuseNonTransactional("DELETE FROM " + name);
+    new JdbcBatchWrite(
+            this,
+            JdbcDialect.withPlainStrings(schema),
+            JdbcWriteOptions.OPTIONS.parse(catalogOptions),
+            io.tessera.common.write.WriteMode.OverwriteByFilter.of(predicates),
+            List.of(),
+            new java.util.concurrent.atomic.AtomicLong(-1))
+        .deleteOnly()
+        .deleteWhere();
+  }
+
+  /**
+   * Refuses, before anything changes, a table whose storage engine cannot roll back (MariaDB's
+   * MyISAM, Aria): {@code what} would not be all-or-nothing there.
+   */
+  void refuseNonTransactional(String what) {
+    try (java.sql.Connection c = connector.open()) {
+      String reason = dialect.nonTransactionalReason(c, schemaName(), tableName());
+      if (reason != null) {
+        throw io.tessera.common.errors.TesseraErrors.unsupportedWriteMode(
+            "tessera-jdbc",
+            what,
+            reason
+                + ", so a failed change could not be rolled back; convert the table (e.g. ALTER"
+                + " TABLE ... ENGINE=InnoDB)");
+      }
+    } catch (java.sql.SQLException e) {
+      throw connector.sqlFailed("Checking whether " + name + " can be changed failed", "", e);
+    }
   }
 
   @Override

@@ -11,4 +11,12 @@ public final class JdbcTestHooks {
   public static void twoPhaseDriverDiesAfterDecision() {
     TwoPhaseCommit.dieAfterDecisionForTests = true;
   }
+
+  /**
+   * Runs {@code action} on the driver once, at the start of the next atomic publish, before it
+   * takes the write lock: a write that commits meanwhile, as another job could.
+   */
+  public static void beforeNextPublish(Runnable action) {
+    AtomicPublish.beforeNextPublish.set(action);
+  }
 }

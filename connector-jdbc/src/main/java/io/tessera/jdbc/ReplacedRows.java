@@ -60,8 +60,10 @@ final class ReplacedRows {
 
   /** The statements that remove the rows this write replaces, run in the publish transaction. */
   List<SqlStatement> statements(Connection c, List<List<Long>> attemptChunks) throws SQLException {
-    if (mode instanceof WriteMode.Append || mode instanceof WriteMode.Upsert) {
-      return List.of(); // an upsert changes rows in place (UpsertedRows)
+    if (mode instanceof WriteMode.Append
+        || mode instanceof WriteMode.Upsert
+        || mode instanceof WriteMode.RowLevel) {
+      return List.of(); // changed in place (UpsertedRows, DeltaRows)
     } else if (mode instanceof WriteMode.Truncate) {
       return List.of(new SqlStatement(dialect.deleteAll(target), List.of()));
     } else if (mode instanceof WriteMode.OverwriteByFilter f) {

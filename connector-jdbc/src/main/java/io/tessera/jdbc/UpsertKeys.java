@@ -137,7 +137,7 @@ final class UpsertKeys {
   /** The table's primary key and unique keys (plain column lists, no partial indexes). */
   record KeyInfo(List<String> primaryKey, List<List<String>> uniqueKeys) {}
 
-  private KeyInfo readKeys() {
+  KeyInfo readKeys() {
     String schemaName = table.schemaName();
     String tableName = table.tableName();
     boolean catalogs = table.dialect().schemasAreCatalogs();

@@ -16,7 +16,8 @@ public sealed interface WriteMode extends Serializable
         WriteMode.Truncate,
         WriteMode.OverwriteByFilter,
         WriteMode.DynamicOverwrite,
-        WriteMode.Upsert {
+        WriteMode.Upsert,
+        WriteMode.RowLevel {
 
   /** A short name for messages and plan strings. */
   String describe();
@@ -92,6 +93,21 @@ public sealed interface WriteMode extends Serializable
       return "upsert on "
           + String.join(", ", keys)
           + (orderBy == null ? "" : " (highest " + orderBy + " wins)");
+    }
+  }
+
+  /**
+   * A row-level {@code DELETE}, {@code UPDATE} or {@code MERGE INTO} computed by Spark: the write
+   * carries deletes, updates and inserts of single rows, identified by the table's {@code keys}.
+   */
+  record RowLevel(String command, List<String> keys) implements WriteMode {
+    public RowLevel {
+      keys = List.copyOf(keys);
+    }
+
+    @Override
+    public String describe() {
+      return command.toLowerCase(java.util.Locale.ROOT) + " by " + String.join(", ", keys);
     }
   }
 }

@@ -323,6 +323,11 @@ public abstract class JdbcDialect implements Serializable {
     return false;
   }
 
+  /** Adds a nullable column of SQL type {@code sqlType} to a table Tessera made. */
+  public String addColumn(String qualifiedTable, String column, String sqlType) {
+    return "ALTER TABLE " + qualifiedTable + " ADD COLUMN " + quote(column) + " " + sqlType;
+  }
+
   protected String addAttemptColumn(String qualifiedStaging) {
     return "ALTER TABLE " + qualifiedStaging + " ADD COLUMN " + quote(ATTEMPT_COLUMN) + " BIGINT";
   }
@@ -700,6 +705,109 @@ public abstract class JdbcDialect implements Serializable {
    * row.
    */
   public boolean listsOverwrittenKeys() {
+    return false;
+  }
+
+  /** The staged column that tells a row-level operation's delete, update and insert apart. */
+  public static final String OPERATION_COLUMN = "__tessera_op";
+
+  /**
+   * The hidden column through which a row-level operation's scan reads each row's version: see
+   * {@link #rowVersion}.
+   */
+  public static final String ROW_VERSION_COLUMN = "__tessera_row_version";
+
+  /**
+   * The name under which a row-level operation's scan reads a row's version (a metadata column of
+   * the table). By default {@link #ROW_VERSION_COLUMN}, computed by {@link #rowVersionSource}.
+   */
+  public String rowVersionColumn() {
+    return ROW_VERSION_COLUMN;
+  }
+
+  /** The Spark type of {@link #rowVersionColumn}. */
+  public DataType rowVersionType() {
+    return DataTypes.StringType;
+  }
+
+  /**
+   * A value that changes whenever the row of {@code alias} changes, computed by the database
+   * itself: read by a row-level operation's scan and computed again in its publish, where a
+   * different value means another write changed the row in between. By default a SHA-256 of the
+   * row's values, each as text with its length in front (so no two rows share a text) and NULL
+   * marked apart from any text.
+   */
+  public String rowVersion(String alias, StructType schema) {
+    StringBuilder sb = new StringBuilder("RAWTOHEX(HASH('SHA-256', CONCAT(''");
+    for (StructField f : schema.fields()) {
+      String column = alias + "." + quote(f.name());
+      String text =
+          f.dataType().equals(DataTypes.BinaryType)
+              ? "RAWTOHEX(" + column + ")"
+              : "CAST(" + column + " AS VARCHAR)";
+      sb.append(", COALESCE('V' || CHAR_LENGTH(")
+          .append(text)
+          .append(") || ':' || ")
+          .append(text)
+          .append(", 'N')");
+    }
+    return sb.append(")))").toString();
+  }
+
+  /**
+   * What a row-level operation's scan reads from: the table with {@link #rowVersionColumn} added.
+   * Only that scan reads through it; other reads read the table itself.
+   */
+  public String rowVersionSource(String qualifiedTarget, StructType schema) {
+    return "(SELECT t.*, "
+        + rowVersion("t", schema)
+        + " AS "
+        + quote(ROW_VERSION_COLUMN)
+        + " FROM "
+        + qualifiedTarget
+        + " t) "
+        + quote("tessera_rows");
+  }
+
+  /**
+   * Deletes the target rows (alias {@code t}) that match a row of {@code select} (alias {@code s})
+   * by {@code on}, driven by the (few) selected rows and the target's key index.
+   */
+  public String deleteMatching(String qualifiedTarget, String select, String on) {
+    return "MERGE INTO "
+        + qualifiedTarget
+        + " t USING ("
+        + select
+        + ") s ON ("
+        + on
+        + ") WHEN MATCHED THEN DELETE";
+  }
+
+  /**
+   * Updates the target rows (alias {@code t}) that match a row of {@code select} (alias {@code s})
+   * by {@code on}, setting each of {@code columns} to the selected row's value.
+   */
+  public String updateMatching(
+      String qualifiedTarget, String select, String on, List<String> columns) {
+    return "MERGE INTO "
+        + qualifiedTarget
+        + " t USING ("
+        + select
+        + ") s ON ("
+        + on
+        + ") WHEN MATCHED THEN UPDATE SET "
+        + columns.stream()
+            .map(c -> quote(c) + " = s." + quote(c))
+            .collect(Collectors.joining(", "));
+  }
+
+  /** Whether {@code e} is a unique key (or other integrity constraint) refusing a row. */
+  public boolean isConstraintViolation(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      if (x.getSQLState() != null && x.getSQLState().startsWith("23")) {
+        return true;
+      }
+    }
     return false;
   }
 

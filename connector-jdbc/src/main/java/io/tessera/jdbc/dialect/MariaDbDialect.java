@@ -1,6 +1,7 @@
 package io.tessera.jdbc.dialect;
 
 import java.util.List;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * MariaDB and MySQL: identifiers quoted with backticks, a schema is a database, DDL commits
@@ -160,9 +161,8 @@ public class MariaDbDialect extends JdbcDialect {
             "CREATE TABLE "
                 + qualifiedStaging
                 + (encryptedTarget ? " ENCRYPTED=YES" : "")
-                + " AS SELECT * FROM "
-                + qualifiedTarget
-                + " WHERE 1=0",
+                + " AS "
+                + nullableCopy(qualifiedTarget),
             addAttemptColumn(qualifiedStaging));
     if (encryptedTarget || ariaUnsuitable(c)) {
       return List.of(plain);
@@ -233,15 +233,56 @@ public class MariaDbDialect extends JdbcDialect {
     return galera || encryptionGap;
   }
 
+  /**
+   * The target's columns with their types but no rows, every column nullable: a CREATE TABLE ... AS
+   * SELECT keeps NOT NULL, except for the outer side of an outer join. (A row-level operation
+   * stages a delete as the row's key alone.)
+   */
+  private static String nullableCopy(String qualifiedTarget) {
+    return "SELECT t.* FROM (SELECT 1 AS x) d LEFT JOIN " + qualifiedTarget + " t ON 1=0 WHERE 1=0";
+  }
+
   @Override
   public List<String> createStagingTable(String qualifiedStaging, String qualifiedTarget) {
     return List.of(
         "CREATE TABLE "
             + qualifiedStaging
-            + " /*M! ENGINE=Aria TRANSACTIONAL=0 */ AS SELECT * FROM "
-            + qualifiedTarget
-            + " WHERE 1=0",
+            + " /*M! ENGINE=Aria TRANSACTIONAL=0 */ AS "
+            + nullableCopy(qualifiedTarget),
         addAttemptColumn(qualifiedStaging));
+  }
+
+  /**
+   * An MD5 of the row's values, each through {@code QUOTE} (which marks NULL apart from any text
+   * and escapes quotes), so two rows that differ in any value have different versions.
+   */
+  @Override
+  public String rowVersion(String alias, StructType schema) {
+    StringBuilder sb = new StringBuilder("MD5(CONCAT_WS(','");
+    for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+      sb.append(", QUOTE(").append(alias).append('.').append(quote(f.name())).append(')');
+    }
+    return sb.append("))").toString();
+  }
+
+  @Override
+  public String deleteMatching(String qualifiedTarget, String select, String on) {
+    return "DELETE t FROM " + qualifiedTarget + " t JOIN (" + select + ") s ON " + on;
+  }
+
+  @Override
+  public String updateMatching(
+      String qualifiedTarget, String select, String on, List<String> columns) {
+    return "UPDATE "
+        + qualifiedTarget
+        + " t JOIN ("
+        + select
+        + ") s ON "
+        + on
+        + " SET "
+        + columns.stream()
+            .map(c -> "t." + quote(c) + " = s." + quote(c))
+            .collect(java.util.stream.Collectors.joining(", "));
   }
 
   @Override

@@ -3,6 +3,9 @@ package io.tessera.jdbc.dialect;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -54,6 +57,48 @@ public class PostgresDialect extends JdbcDialect {
   @Override
   protected String timestampType() {
     return "TIMESTAMP WITH TIME ZONE";
+  }
+
+  /**
+   * PostgreSQL keeps a row's version itself: {@code xmin}, the transaction that wrote the row
+   * version, changes with every UPDATE and is a column any scan can read.
+   */
+  @Override
+  public String rowVersionColumn() {
+    return "xmin";
+  }
+
+  @Override
+  public DataType rowVersionType() {
+    return DataTypes.LongType;
+  }
+
+  @Override
+  public String rowVersion(String alias, StructType schema) {
+    return alias + ".xmin::text::bigint";
+  }
+
+  @Override
+  public String rowVersionSource(String qualifiedTarget, StructType schema) {
+    return qualifiedTarget;
+  }
+
+  @Override
+  public String deleteMatching(String qualifiedTarget, String select, String on) {
+    return "DELETE FROM " + qualifiedTarget + " t USING (" + select + ") s WHERE " + on;
+  }
+
+  @Override
+  public String updateMatching(
+      String qualifiedTarget, String select, String on, List<String> columns) {
+    return "UPDATE "
+        + qualifiedTarget
+        + " t SET "
+        + columns.stream().map(c -> quote(c) + " = s." + quote(c)).collect(Collectors.joining(", "))
+        + " FROM ("
+        + select
+        + ") s WHERE "
+        + on;
   }
 
   @Override

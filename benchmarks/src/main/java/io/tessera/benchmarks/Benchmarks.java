@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Entry point: {@code mvn -B -ntp -Pbench -pl benchmarks -am verify -DskipTests}. Workloads are
  * chosen with {@code
- * -Dbench.workloads=jdbc,jdbcstream,upsert,mariadb,kafka,kafkaeos,files,filestream,filemerge,fileoverwrite,scaling,staging,filescale,memory}
+ * -Dbench.workloads=jdbc,jdbcstream,upsert,jdbcmerge,mariadb,kafka,kafkaeos,files,filestream,filemerge,fileoverwrite,scaling,staging,filescale,memory}
  * (default: jdbc,mariadb,kafka,files,scaling), sizes with {@code -Dbench.jdbc.rows}, rounds with
  * {@code -Dbench.rounds} (at least 3). Results are printed and written to {@code
  * benchmarks/results/<date>.md}.
@@ -76,6 +76,11 @@ public final class Benchmarks {
       if (workloads.contains("upsert")) {
         long rows = Long.getLong("bench.upsert.rows", 1_000_000L);
         charted.add(UpsertBenchmark.run(spark, rows, rounds));
+      }
+      if (workloads.contains("jdbcmerge")) {
+        long rows = Long.getLong("bench.jdbcmerge.rows", 2_000_000L);
+        long changes = Long.getLong("bench.jdbcmerge.changes", 100_000L);
+        charted.add(JdbcMergeBenchmark.run(spark, rows, changes, rounds));
       }
       if (workloads.contains("mariadb")) {
         long rows = Long.getLong("bench.mariadb.rows", 1_000_000L);

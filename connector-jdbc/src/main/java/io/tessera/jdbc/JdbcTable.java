@@ -191,10 +191,12 @@ public class JdbcTable
    * {@link JdbcDialect#rowVersion}) as the metadata column {@link JdbcDialect#rowVersionColumn}.
    */
   ScanBuilder rowLevelScanBuilder(CaseInsensitiveStringMap options) {
-    return scanBuilder(
-        dialect.rowVersionSource(qualifiedName(), JdbcDialect.withPlainStrings(schema)),
-        schema.add(dialect.rowVersionColumn(), dialect.rowVersionType(), false),
-        options);
+    return new RowLevelScanBuilder(
+        scanBuilder(
+            dialect.rowVersionSource(qualifiedName(), JdbcDialect.withPlainStrings(schema)),
+            schema.add(dialect.rowVersionColumn(), dialect.rowVersionType(), false),
+            options),
+        schema);
   }
 
   private ScanBuilder scanBuilder(

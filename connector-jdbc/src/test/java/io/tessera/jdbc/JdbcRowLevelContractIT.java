@@ -96,6 +96,13 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     source("(20, 'O''Brien', 1.0), (21, 'o''brien', 2.0), (22, NULL, 3.0), (23, 'd1 ', 4.0)");
     spark.table(src).writeTo(t).append();
 
+    // An UPDATE's condition too: Spark's JDBC scan would match 'o''brien' by MariaDB's collation.
+    spark.sql("UPDATE " + t + " SET amount = -1 WHERE day = 'O''Brien' OR day = 'd1'");
+    assertThat(rows(t))
+        .contains("20,O'Brien,-1.0", "21,o'brien,2.0", "23,d1 ,4.0", "1,d1,-1.0", "2,d2,3.0");
+    spark.sql("UPDATE " + t + " SET amount = 1.0 WHERE id = 20");
+    spark.sql("UPDATE " + t + " SET amount = id * 1.5 WHERE day = 'd1'");
+
     spark.sql("DELETE FROM " + t + " WHERE day = 'O''Brien'");
     assertThat(rows(t)).contains("21,o'brien,2.0").noneMatch(r -> r.startsWith("20,"));
 

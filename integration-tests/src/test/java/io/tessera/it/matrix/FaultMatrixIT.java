@@ -53,6 +53,7 @@ class FaultMatrixIT {
     JDBC_UPSERT_H2("JDBC upsert, H2", true),
     JDBC_UPSERT_POSTGRESQL("JDBC upsert, PostgreSQL", true),
     JDBC_UPSERT_MARIADB("JDBC upsert, MariaDB", true),
+    JDBC_MERGE_POSTGRESQL("JDBC MERGE INTO (delta by primary key), PostgreSQL", true),
     FILE("file table (Parquet)", true),
     FILE_MERGE("file table, MERGE INTO (copy-on-write)", true),
     KAFKA("Kafka (at-least-once)", false),
@@ -284,6 +285,7 @@ class FaultMatrixIT {
         "JDBC_ATOMIC_MARIADB",
         "FILE",
         "FILE_MERGE",
+        "JDBC_MERGE_POSTGRESQL",
         "KAFKA_EXACTLY_ONCE",
         "JDBC_TWO_PHASE_POSTGRESQL",
         "JDBC_TWO_PHASE_MARIADB"
@@ -324,7 +326,9 @@ class FaultMatrixIT {
     record(
         sink,
         Fault.DRIVER_COMMIT_FAILS,
-        (sink.jdbc() ? "overwrite fails in its publish" : "job fails")
+        (sink == Sink.JDBC_MERGE_POSTGRESQL
+                ? "MERGE fails in its publish (after its deletes), rolled back"
+                : sink.jdbc() ? "overwrite fails in its publish" : "job fails")
             + ", target unchanged ("
             + before.count
             + " rows), nothing staged");
@@ -379,7 +383,7 @@ class FaultMatrixIT {
       record(
           sink,
           Fault.STREAM_KILLED_AND_RESTARTED,
-          (sink == Sink.FILE_MERGE
+          (sink == Sink.FILE_MERGE || sink == Sink.JDBC_MERGE_POSTGRESQL
                   ? "each row once (a MERGE per micro-batch in foreachBatch; the replayed epoch"
                       + " MERGEs the same rows again): "
                   : "exactly once: ")
@@ -468,6 +472,7 @@ class FaultMatrixIT {
         case JDBC_UPSERT_H2 -> new JdbcTarget(DatabaseKind.H2, "upsert", cell);
         case JDBC_UPSERT_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "upsert", cell);
         case JDBC_UPSERT_MARIADB -> new JdbcTarget(DatabaseKind.MARIADB, "upsert", cell);
+        case JDBC_MERGE_POSTGRESQL -> new JdbcTarget(DatabaseKind.POSTGRESQL, "merge", cell);
         case FILE -> new FileTarget(cell);
         case FILE_MERGE -> new FileMergeTarget(cell);
         case KAFKA -> new KafkaTarget(cell, false);
@@ -476,7 +481,7 @@ class FaultMatrixIT {
     }
   }
 
-  static final class JdbcTarget extends Target {
+  static class JdbcTarget extends Target {
     final TestDatabase db;
     final String mode;
     final String name;
@@ -513,13 +518,23 @@ class FaultMatrixIT {
       return mode.equals("upsert");
     }
 
+    boolean merge() {
+      return mode.equals("merge");
+    }
+
+    private final String view = Names.unique("fm_jdbc_merge_source");
+
     /**
      * An upsert cell's table has a primary key and, before the write, every other id of the range
      * with an old name: the write must update those and insert the rest, each exactly once.
      */
     private void createIfMissing() throws Exception {
       if (!db.tables().contains(name)) {
-        create(upsert());
+        create(upsert() || merge());
+        if (merge()) {
+          // Every 1,000th id, with names the MERGE replaces (the other cells count exact ids).
+          spark.range(0, ROWS, 1000, 1).selectExpr("id", "'old' AS name").writeTo(table).append();
+        }
         if (upsert()) {
           spark
               .range(0, 40_000, 2, PARTITIONS)
@@ -533,16 +548,80 @@ class FaultMatrixIT {
     @Override
     void write(Dataset<Row> rows) throws Exception {
       createIfMissing();
-      if (upsert()) {
+      if (merge()) {
+        merge(rows, spark, "s.id", "", "");
+        assertThat(db.query("SELECT COUNT(*) FROM " + db.qualified(name) + " WHERE name = 'old'"))
+            .as("rows the MERGE should have updated")
+            .isEqualTo(List.of(List.of(0L)));
+      } else if (upsert()) {
         rows.writeTo(table).option("writeMode", "upsert").append();
       } else {
         rows.writeTo(table).option("commit", mode).append();
       }
     }
 
+    /**
+     * A MERGE by id: update the matched rows, insert the others; {@code id} (an expression of
+     * {@code s.id}) is what both write, {@code on} narrows the match, {@code more} adds clauses.
+     */
+    private void merge(Dataset<Row> rows, SparkSession session, String id, String on, String more) {
+      rows.createOrReplaceTempView(view);
+      session.sql(
+          "MERGE INTO "
+              + table
+              + " t USING "
+              + view
+              + " s ON t.id = s.id"
+              + on
+              + " WHEN MATCHED THEN UPDATE SET id = "
+              + id
+              + ", name = s.name WHEN NOT MATCHED THEN INSERT (id, name) VALUES ("
+              + id
+              + ", s.name)"
+              + more);
+    }
+
+    /**
+     * For a MERGE, the fault goes into its own row expressions (UPDATE SET / INSERT VALUES), which
+     * run in the tasks that stage the changes, not into the source, whose stages Spark would simply
+     * retry.
+     */
+    @Override
+    void writeWithFault(Dataset<Row> rows, String faultyId) throws Exception {
+      if (!merge()) {
+        super.writeWithFault(rows, faultyId);
+        return;
+      }
+      createIfMissing();
+      // Four writing tasks, not coalesced into one by AQE: speculation needs most of a stage's
+      // tasks done before it copies the slow one.
+      String partitions = spark.conf().get("spark.sql.shuffle.partitions");
+      spark.conf().set("spark.sql.shuffle.partitions", "4");
+      spark.conf().set("spark.sql.adaptive.coalescePartitions.enabled", "false");
+      try {
+        merge(rows, spark, faultyId.replace("(id,", "(s.id,"), "", "");
+      } finally {
+        spark.conf().set("spark.sql.shuffle.partitions", partitions);
+        spark.conf().unset("spark.sql.adaptive.coalescePartitions.enabled");
+      }
+      assertThat(db.query("SELECT COUNT(*) FROM " + db.qualified(name) + " WHERE name = 'old'"))
+          .as("rows the MERGE should have updated")
+          .isEqualTo(List.of(List.of(0L)));
+    }
+
     @Override
     StreamingQuery startStream(Dataset<Row> source, Path checkpoint) throws Exception {
       createIfMissing();
+      if (merge()) {
+        return source
+            .writeStream()
+            .option("checkpointLocation", checkpoint.toString())
+            .trigger(Trigger.ProcessingTime("1 second"))
+            .foreachBatch(
+                (org.apache.spark.api.java.function.VoidFunction2<Dataset<Row>, Long>)
+                    (batch, epoch) -> merge(batch, batch.sparkSession(), "s.id", "", ""))
+            .start();
+      }
       return source
           .writeStream()
           .option("checkpointLocation", checkpoint.toString())
@@ -568,6 +647,12 @@ class FaultMatrixIT {
      */
     @Override
     void writeForFailingCommit(Dataset<Row> rows) throws Exception {
+      if (merge()) {
+        // Id 5 is kept out of the match, so it is inserted, and the primary key refuses it; by
+        // then the publish has deleted the 9 rows the source lacks: the rollback restores them.
+        merge(rows, spark, "s.id", " AND s.id <> 5", " WHEN NOT MATCHED BY SOURCE THEN DELETE");
+        return;
+      }
       if (twoPhase()) {
         rows.writeTo(table).option("commit", mode).append();
         return;
@@ -587,7 +672,7 @@ class FaultMatrixIT {
         io.tessera.jdbc.JdbcTestHooks.twoPhaseDriverDiesAfterDecision();
         return "injected: the driver dies after recording its decision";
       }
-      return "Publishing the write into";
+      return merge() ? "inserts a row that the table refuses" : "Publishing the write into";
     }
 
     @Override

@@ -56,7 +56,7 @@ final class JdbcMergeBenchmark {
         JdbcBenchmark.customerRows(spark, rows + changes - updates)
             .where(
                 "id >= " + rows + " OR (id % " + stride + " = 0 AND id < " + stride * updates + ")")
-            .selectExpr("id", "name", "amount + 1 AS amount", "ts", "flag")
+            .selectExpr("id", "name", "id * 0.001 + 1 AS amount", "ts", "flag")
             .repartition(2)
             .cache();
     long n = df.count();
@@ -74,7 +74,7 @@ final class JdbcMergeBenchmark {
           rounds,
           List.of(
               contender(
-                  "Hand-written: COPY (2 threads) into staging + UPDATE ... FROM + INSERT ... ON"
+                  "Hand-written: COPY (per task) into staging + UPDATE ... FROM + INSERT ... ON"
                       + " CONFLICT DO NOTHING",
                   url,
                   user,

@@ -33,6 +33,15 @@ final class DeltaRows {
   static final int UPDATE = 2;
   static final int INSERT = 3;
 
+  /** The delete half of an update that changes the row's key. */
+  static final int KEY_CHANGE_DELETE = 4;
+
+  /** The insert half of an update that changes the row's key. */
+  static final int KEY_CHANGE_INSERT = 5;
+
+  private final JdbcTable table;
+  private final boolean allowCascadingDeletes;
+
   private final JdbcDialect dialect;
   private final StructType schema;
   private final WriteMode.RowLevel mode;
@@ -45,18 +54,19 @@ final class DeltaRows {
   private long inserted;
 
   DeltaRows(
-      JdbcDialect dialect,
+      JdbcTable table,
       StructType schema,
       WriteMode.RowLevel mode,
-      String target,
       String staging,
-      String tableName) {
-    this.dialect = dialect;
+      boolean allowCascadingDeletes) {
+    this.table = table;
+    this.dialect = table.dialect();
     this.schema = schema;
     this.mode = mode;
-    this.target = target;
+    this.target = table.qualifiedName();
     this.staging = staging;
-    this.tableName = tableName;
+    this.tableName = table.name();
+    this.allowCascadingDeletes = allowCascadingDeletes;
   }
 
   long deleted() {
@@ -88,21 +98,49 @@ final class DeltaRows {
             .map(ch -> attemptIn(ch.size()))
             .collect(Collectors.joining(" OR ", "(", ")"));
     long[] staged = stagedByOperation(c, committed, attempts);
-    if (staged[DELETE] + staged[UPDATE] > 0) {
+    if (staged[KEY_CHANGE_DELETE] > 0 && !allowCascadingDeletes) {
+      refuseCascadingKeyChanges(c);
+    }
+    if (staged[DELETE] + staged[UPDATE] + staged[KEY_CHANGE_DELETE] > 0) {
       refuseChangedRows(c, committed, attempts);
     }
+    // The version again in the statements themselves: a writer that bypasses Tessera's lock and
+    // changes a row after the check above makes the statement skip it (the databases re-check the
+    // condition on the row's latest version), so the counts differ and the publish fails.
+    String version = dialect.quote(JdbcDialect.ROW_VERSION_COLUMN);
     String on =
         mode.keys().stream()
-            .map(k -> "t." + dialect.quote(k) + " = s." + dialect.quote(k))
-            .collect(Collectors.joining(" AND "));
-    String keyColumns = columns(mode.keys());
-    if (staged[DELETE] > 0) {
+                .map(k -> "t." + dialect.quote(k) + " = s." + dialect.quote(k))
+                .collect(Collectors.joining(" AND "))
+            + " AND "
+            + dialect.rowVersion("t", schema)
+            + " = s."
+            + version;
+    String keyColumns = columns(mode.keys()) + ", " + version;
+    if (staged[DELETE] + staged[KEY_CHANGE_DELETE] > 0) {
+      // DISTINCT: Spark checks no cardinality for a MERGE whose only matched action is an
+      // unconditional DELETE, so two source rows may delete one target row.
+      String rowsToDelete =
+          "SELECT DISTINCT "
+              + keyColumns
+              + " FROM "
+              + staging
+              + " st WHERE "
+              + committed
+              + " AND st."
+              + dialect.quote(JdbcDialect.OPERATION_COLUMN)
+              + " IN ("
+              + DELETE
+              + ", "
+              + KEY_CHANGE_DELETE
+              + ")";
       deleted =
           expect(
               c,
-              dialect.deleteMatching(target, select(keyColumns, committed, DELETE), on),
+              dialect.deleteMatching(target, rowsToDelete, on),
+              committed,
               attempts,
-              staged[DELETE],
+              distinctCount(c, rowsToDelete, attempts),
               "deleted");
     }
     List<String> all = Arrays.asList(schema.fieldNames());
@@ -114,16 +152,41 @@ final class DeltaRows {
               : expect(
                   c,
                   dialect.updateMatching(
-                      target, select(columns(all), committed, UPDATE), on, values),
+                      target, select(columns(all) + ", " + version, committed, UPDATE), on, values),
+                  committed,
                   attempts,
                   staged[UPDATE],
                   "updated");
     }
-    if (staged[INSERT] > 0) {
+    if (staged[INSERT] + staged[KEY_CHANGE_INSERT] > 0) {
       String cols = columns(all);
-      String sql = "INSERT INTO " + target + " (" + cols + ") " + select(cols, committed, INSERT);
+      String sql =
+          "INSERT INTO "
+              + target
+              + " ("
+              + cols
+              + ") SELECT "
+              + cols
+              + " FROM "
+              + staging
+              + " st WHERE "
+              + committed
+              + " AND st."
+              + dialect.quote(JdbcDialect.OPERATION_COLUMN)
+              + " IN ("
+              + INSERT
+              + ", "
+              + KEY_CHANGE_INSERT
+              + ")";
       try {
-        inserted = expect(c, sql, attempts, staged[INSERT], "inserted");
+        inserted =
+            expect(
+                c,
+                sql,
+                committed,
+                attempts,
+                staged[INSERT] + staged[KEY_CHANGE_INSERT],
+                "inserted");
       } catch (SQLException e) {
         if (dialect.isConstraintViolation(e)) {
           throw new TesseraException(
@@ -142,13 +205,53 @@ final class DeltaRows {
         throw e;
       }
     }
-    return staged[DELETE] + staged[UPDATE] + staged[INSERT];
+    return staged[DELETE]
+        + staged[UPDATE]
+        + staged[INSERT]
+        + staged[KEY_CHANGE_DELETE]
+        + staged[KEY_CHANGE_INSERT];
+  }
+
+  private long distinctCount(Connection c, String select, List<Object> attempts)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COUNT(*) FROM (" + select + ") " + dialect.quote("d"))) {
+      bind(ps, attempts);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * An update that changes a key is published as a delete of the old row and an insert of the new
+   * one: where other tables' foreign keys cascade on delete, that delete would delete or clear
+   * their rows, which an UPDATE would not. Refuse, naming them, unless the user opted in.
+   */
+  private void refuseCascadingKeyChanges(Connection c) throws SQLException {
+    List<String> cascading = table.cascadingReferences(c);
+    if (!cascading.isEmpty()) {
+      throw new TesseraException(
+          TesseraError.UNSUPPORTED_WRITE_MODE,
+          "The "
+              + mode.command()
+              + " into "
+              + tableName
+              + " changes the key "
+              + String.join(", ", mode.keys())
+              + " of rows, which tessera-jdbc publishes as a delete of the old row and an insert"
+              + " of the new one; the delete would also change "
+              + String.join(", ", cascading)
+              + ". Nothing was changed. Change the keys in the database itself, or set option"
+              + " 'allowCascadingDeletes'='true' if that is intended");
+    }
   }
 
   /** The committed staged rows per operation kind, indexed by {@link #DELETE} and so on. */
   private long[] stagedByOperation(Connection c, String committed, List<Object> attempts)
       throws SQLException {
-    long[] out = new long[4];
+    long[] out = new long[KEY_CHANGE_INSERT + 1];
     String op = "st." + dialect.quote(JdbcDialect.OPERATION_COLUMN);
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -164,7 +267,7 @@ final class DeltaRows {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           int kind = rs.getInt(1);
-          if (kind < DELETE || kind > INSERT) {
+          if (kind < DELETE || kind > KEY_CHANGE_INSERT) {
             throw new SQLException("staged row of unknown operation " + kind + " in " + staging);
           }
           out[kind] = rs.getLong(2);
@@ -199,6 +302,8 @@ final class DeltaRows {
             + DELETE
             + ", "
             + UPDATE
+            + ", "
+            + KEY_CHANGE_DELETE
             + ") AND NOT EXISTS (SELECT 1 FROM "
             + target
             + " t WHERE "
@@ -234,9 +339,13 @@ final class DeltaRows {
     }
   }
 
-  private long expect(Connection c, String sql, List<Object> attempts, long staged, String what)
+  private long expect(
+      Connection c, String sql, String committed, List<Object> attempts, long staged, String what)
       throws SQLException {
     long n = new SqlStatement(sql, attempts).run(c);
+    if (n != staged && !what.equals("inserted")) {
+      refuseChangedRows(c, committed, attempts); // names the row, if one changed meanwhile
+    }
     if (n != staged) {
       throw new SQLException(
           what + " " + n + " rows of " + tableName + " for " + staged + " staged changes");

@@ -656,7 +656,9 @@ final class JdbcBatchWrite implements BatchWrite {
 
   private AtomicPublish newPublish(AtomicPublish.Epoch epoch) {
     if (mode instanceof WriteMode.RowLevel r) {
-      deltaRows = new DeltaRows(dialect, schema, r, target, staging, table.name());
+      deltaRows =
+          new DeltaRows(
+              table, schema, r, staging, options.get(JdbcWriteOptions.ALLOW_CASCADING_DELETES));
     }
     return new AtomicPublish(
         table,

@@ -42,10 +42,14 @@ final class JdbcDeltaWriter implements DeltaWriter<InternalRow> {
 
   @Override
   public void delete(InternalRow metadata, InternalRow id) {
+    stageDelete(metadata, id, DeltaRows.DELETE);
+  }
+
+  private void stageDelete(InternalRow metadata, InternalRow id, int operation) {
     for (int i = 0; i < keyOrdinals.length; i++) {
       keyOnly.update(keyOrdinals[i], id.get(i, keyTypes[i]));
     }
-    stage(keyOnly, DeltaRows.DELETE, metadata);
+    stage(keyOnly, operation, metadata);
   }
 
   @Override
@@ -53,8 +57,8 @@ final class JdbcDeltaWriter implements DeltaWriter<InternalRow> {
     if (sameKey(id, row)) {
       stage(row, DeltaRows.UPDATE, metadata);
     } else {
-      delete(metadata, id);
-      insert(row);
+      stageDelete(metadata, id, DeltaRows.KEY_CHANGE_DELETE);
+      stage(row, DeltaRows.KEY_CHANGE_INSERT, null);
     }
   }
 

@@ -67,6 +67,11 @@ final class JdbcRowLevelOperation implements SupportsDelta {
         .map(
             k -> {
               for (StructField f : table.schema().fields()) {
+                if (f.name().equals(k)) {
+                  return f.name();
+                }
+              }
+              for (StructField f : table.schema().fields()) {
                 if (f.name().equalsIgnoreCase(k)) {
                   return f.name();
                 }
@@ -116,10 +121,14 @@ final class JdbcRowLevelOperation implements SupportsDelta {
                   + " Add a primary key, or use comparisons of columns with literals (=, <, IN, IS"
                   + " NULL, AND, OR, NOT); nothing was deleted");
         }
-        ParsedOptions options =
-            JdbcWriteOptions.OPTIONS.parse(
+        java.util.Map<String, String> merged =
+            new java.util.HashMap<>(
                 JdbcWriteOptions.overlay(
                     table.catalogOptions(), info.options().asCaseSensitiveMap()));
+        // commit=direct / two-phase are ways to append; a row-level change is always published
+        // atomically, whatever the catalog's default for appends.
+        merged.keySet().removeIf(k -> k.equalsIgnoreCase(JdbcWriteOptions.COMMIT.name()));
+        ParsedOptions options = JdbcWriteOptions.OPTIONS.parse(merged);
         return new JdbcDeltaWrite(
             table, info, options, new WriteMode.RowLevel(command.name(), keys));
       }

@@ -334,6 +334,34 @@ public class JdbcTable
   }
 
   /**
+   * The foreign keys of other tables that a delete of this table's rows would change ({@code ON
+   * DELETE CASCADE / SET NULL / SET DEFAULT}), as "table.column (rule)".
+   */
+  List<String> cascadingReferences(java.sql.Connection c) throws java.sql.SQLException {
+    List<String> cascading = new java.util.ArrayList<>();
+    try (java.sql.ResultSet rs =
+        dialect.schemasAreCatalogs()
+            ? c.getMetaData().getExportedKeys(schemaName(), null, tableName())
+            : c.getMetaData().getExportedKeys(null, schemaName(), tableName())) {
+      while (rs.next()) {
+        int rule = rs.getInt("DELETE_RULE");
+        if (rule == java.sql.DatabaseMetaData.importedKeyCascade
+            || rule == java.sql.DatabaseMetaData.importedKeySetNull
+            || rule == java.sql.DatabaseMetaData.importedKeySetDefault) {
+          cascading.add(
+              rs.getString("FKTABLE_NAME")
+                  + "."
+                  + rs.getString("FKCOLUMN_NAME")
+                  + (rule == java.sql.DatabaseMetaData.importedKeyCascade
+                      ? " (ON DELETE CASCADE)"
+                      : " (ON DELETE SET NULL/DEFAULT)"));
+        }
+      }
+    }
+    return cascading;
+  }
+
+  /**
    * Refuses, before anything changes, a table whose storage engine cannot roll back (MariaDB's
    * MyISAM, Aria): {@code what} would not be all-or-nothing there.
    */

@@ -231,26 +231,7 @@ public class JdbcWriteBuilder extends ModeChoosingWriteBuilder
           || options.get(JdbcWriteOptions.ALLOW_CASCADING_DELETES)) {
         return;
       }
-      List<String> cascading = new java.util.ArrayList<>();
-      try (java.sql.ResultSet rs =
-          table.dialect().schemasAreCatalogs()
-              ? c.getMetaData().getExportedKeys(schemaName, null, tableName)
-              : c.getMetaData().getExportedKeys(null, schemaName, tableName)) {
-        while (rs.next()) {
-          int rule = rs.getInt("DELETE_RULE");
-          if (rule == java.sql.DatabaseMetaData.importedKeyCascade
-              || rule == java.sql.DatabaseMetaData.importedKeySetNull
-              || rule == java.sql.DatabaseMetaData.importedKeySetDefault) {
-            cascading.add(
-                rs.getString("FKTABLE_NAME")
-                    + "."
-                    + rs.getString("FKCOLUMN_NAME")
-                    + (rule == java.sql.DatabaseMetaData.importedKeyCascade
-                        ? " (ON DELETE CASCADE)"
-                        : " (ON DELETE SET NULL/DEFAULT)"));
-          }
-        }
-      }
+      List<String> cascading = table.cascadingReferences(c);
       if (!cascading.isEmpty()) {
         throw TesseraErrors.unsupportedWriteMode(
             "tessera-jdbc",

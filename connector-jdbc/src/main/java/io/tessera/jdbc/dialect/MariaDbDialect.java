@@ -209,6 +209,11 @@ public class MariaDbDialect extends JdbcDialect {
    */
   @Override
   public void preparePublishSession(java.sql.Connection c) throws java.sql.SQLException {
+    try (java.sql.Statement st = c.createStatement()) {
+      // As in the loaders: a NULL or out-of-range value fails instead of becoming 0 or ''
+      // (staging tables are nullable copies, so the target's NOT NULL is checked here).
+      st.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')");
+    }
     if (galera(c)) {
       try (java.sql.Statement st = c.createStatement()) {
         st.execute("SET SESSION wsrep_sync_wait = 7");

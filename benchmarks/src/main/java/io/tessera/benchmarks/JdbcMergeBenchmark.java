@@ -53,10 +53,18 @@ final class JdbcMergeBenchmark {
     long stride = Math.max(1, rows / updates);
     // Updates spread over the whole key range (every stride-th key), inserts after it.
     Dataset<Row> df =
-        JdbcBenchmark.customerRows(spark, rows + changes - updates)
+        spark
+            .range(0, rows + changes - updates, 1, 2)
             .where(
                 "id >= " + rows + " OR (id % " + stride + " = 0 AND id < " + stride * updates + ")")
-            .selectExpr("id", "name", "id * 0.001 + 1 AS amount", "ts", "flag")
+            // As JdbcBenchmark.customerRows, but deterministic (Spark refuses a MERGE source
+            // with rand()), with new amounts.
+            .selectExpr(
+                "id",
+                "concat('customer-', lpad(cast(id as string), 11, '0')) as name",
+                "CAST(id * 0.001 + 1 AS DOUBLE) AS amount",
+                "timestamp_seconds(1700000000 + id) as ts",
+                "id % 2 = 0 as flag")
             .repartition(2)
             .cache();
     long n = df.count();

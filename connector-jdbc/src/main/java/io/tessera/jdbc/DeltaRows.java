@@ -20,13 +20,13 @@ import org.apache.spark.sql.types.StructType;
  * tagged with its kind in {@link JdbcDialect#OPERATION_COLUMN}. Deletes and updates name their row
  * by the table's key and carry the row's version as the operation's scan read it.
  *
- * <p>Why nothing is lost between the scan and the publish: before changing anything, the step
- * checks under the write lock that every row to delete or update is still in the table with the
- * version the scan read ({@link JdbcDialect#rowVersion}). A row that another write changed or
- * deleted in between fails the whole operation, which then changes nothing (first committer wins).
- * Rows the operation did not touch may have changed: the result is that of the operation run before
- * those writes. Inserts are plain INSERTs: a key already in the table fails the operation, as the
- * table's key demands.
+ * <p>Why nothing is lost between the scan and the publish: the step deletes and updates each row
+ * only where it still has the version the scan read ({@link JdbcDialect#rowVersion}), and checks
+ * that every staged change found its row. A row that another write changed or deleted in between
+ * fails the whole operation, which then changes nothing (first committer wins). Rows the operation
+ * did not touch may have changed: the result is that of the operation run before those writes.
+ * Inserts are plain INSERTs: a key already in the table fails the operation, as the table's key
+ * demands.
  */
 final class DeltaRows {
   static final int DELETE = 1;
@@ -48,6 +48,9 @@ final class DeltaRows {
   private final String target;
   private final String staging;
   private final String tableName;
+
+  /** Set at the start of {@link #apply}, in the publish transaction. */
+  private java.sql.Savepoint beforeChanges;
 
   private long deleted;
   private long updated;
@@ -97,16 +100,15 @@ final class DeltaRows {
         attemptChunks.stream()
             .map(ch -> attemptIn(ch.size()))
             .collect(Collectors.joining(" OR ", "(", ")"));
+    beforeChanges = c.setSavepoint();
     long[] staged = stagedByOperation(c, committed, attempts);
     if (staged[KEY_CHANGE_DELETE] > 0 && !allowCascadingDeletes) {
       refuseCascadingKeyChanges(c);
     }
-    if (staged[DELETE] + staged[UPDATE] + staged[KEY_CHANGE_DELETE] > 0) {
-      refuseChangedRows(c, committed, attempts);
-    }
-    // The version again in the statements themselves: a writer that bypasses Tessera's lock and
-    // changes a row after the check above makes the statement skip it (the databases re-check the
-    // condition on the row's latest version), so the counts differ and the publish fails.
+    // Each row to delete or update is matched by its key AND the version the scan read; the
+    // databases evaluate that on the row's latest version (also when another writer, one that
+    // bypasses Tessera's lock, changed it meanwhile), so a changed row is skipped, the statement's
+    // count falls short, and the publish fails, naming the row (refuseChangedRows).
     String version = dialect.quote(JdbcDialect.ROW_VERSION_COLUMN);
     String on =
         mode.keys().stream()
@@ -344,7 +346,9 @@ final class DeltaRows {
       throws SQLException {
     long n = new SqlStatement(sql, attempts).run(c);
     if (n != staged && !what.equals("inserted")) {
-      refuseChangedRows(c, committed, attempts); // names the row, if one changed meanwhile
+      // Back to before this step's own changes, then name the row another write changed.
+      c.rollback(beforeChanges);
+      refuseChangedRows(c, committed, attempts);
     }
     if (n != staged) {
       throw new SQLException(

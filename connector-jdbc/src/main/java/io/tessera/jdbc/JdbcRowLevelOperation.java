@@ -103,7 +103,7 @@ final class JdbcRowLevelOperation implements SupportsDelta {
 
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
-    return table.rowLevelScanBuilder(options);
+    return table.rowLevelScanBuilder(options, keys);
   }
 
   @Override

@@ -72,8 +72,9 @@ public final class JdbcWriteOptions {
       OptionSpec.bool(
           "allowCascadingDeletes",
           false,
-          "let overwrite/truncate delete rows that other tables' ON DELETE CASCADE / SET NULL"
-              + " foreign keys reference (their rows change too)");
+          "let overwrite/truncate, and UPDATE/MERGE that change keys, delete rows that other"
+              + " tables' ON DELETE CASCADE / SET NULL foreign keys reference (their rows change"
+              + " too)");
   public static final OptionSpec<Integer> NUM_PARTITIONS =
       OptionSpec.intInRange(
           "numPartitions",

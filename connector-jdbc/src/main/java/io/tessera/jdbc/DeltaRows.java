@@ -179,7 +179,10 @@ final class DeltaRows {
               + INSERT
               + ", "
               + KEY_CHANGE_INSERT
-              + ")";
+              + ")"
+              // In key order, the inserts walk the key index in order, not at random.
+              + " ORDER BY "
+              + columns(mode.keys());
       try {
         inserted =
             expect(

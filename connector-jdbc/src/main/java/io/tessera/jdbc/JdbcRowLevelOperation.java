@@ -103,7 +103,7 @@ final class JdbcRowLevelOperation implements SupportsDelta {
 
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
-    return table.rowLevelScanBuilder(options, keys);
+    return table.rowLevelScanBuilder(options);
   }
 
   @Override

@@ -190,67 +190,15 @@ public class JdbcTable
    * The scan of a row-level operation: Spark's JDBC scan of the table with each row's version (see
    * {@link JdbcDialect#rowVersion}) as the metadata column {@link JdbcDialect#rowVersionColumn}.
    */
-  ScanBuilder rowLevelScanBuilder(CaseInsensitiveStringMap options, List<String> keys) {
-    CaseInsensitiveStringMap read = options;
-    if (keys.size() == 1 && !options.containsKey("partitionColumn")) {
-      Map<String, String> partitioned = new HashMap<>(options.asCaseSensitiveMap());
-      partitioned.putAll(partitionedByKey(keys.get(0)));
-      read = new CaseInsensitiveStringMap(partitioned);
-    }
+  ScanBuilder rowLevelScanBuilder(CaseInsensitiveStringMap options) {
+    // One query, so one snapshot of the table: a read split into key ranges, each its own
+    // query, could miss a row that another write moved between ranges meanwhile.
     return new RowLevelScanBuilder(
         scanBuilder(
             dialect.rowVersionSource(qualifiedName(), JdbcDialect.withPlainStrings(schema)),
             schema.add(dialect.rowVersionColumn(), dialect.rowVersionType(), false),
-            read),
+            options),
         schema);
-  }
-
-  /** Below this many keys per task a row-level operation reads the table in one query. */
-  private static final long MIN_KEYS_PER_READ_TASK = 100_000;
-
-  /**
-   * Spark's JDBC partitioning options that read the table in parallel, one range of an integral key
-   * per task (each row is still read once: every change is checked against the row's version at the
-   * publish); none for other keys or small tables.
-   */
-  private Map<String, String> partitionedByKey(String key) {
-    if (!(schema.apply(key).dataType() instanceof org.apache.spark.sql.types.IntegralType)) {
-      return Map.of();
-    }
-    int parallelism =
-        org.apache.spark.sql.SparkSession.active().sparkContext().defaultParallelism();
-    if (parallelism < 2) {
-      return Map.of();
-    }
-    String k = dialect.quote(key);
-    try (java.sql.Connection c = connector.open();
-        java.sql.Statement st = c.createStatement();
-        java.sql.ResultSet rs =
-            st.executeQuery("SELECT MIN(" + k + "), MAX(" + k + ") FROM " + qualifiedName())) {
-      if (!rs.next()) {
-        return Map.of();
-      }
-      long min = rs.getLong(1);
-      if (rs.wasNull()) {
-        return Map.of();
-      }
-      long max = rs.getLong(2);
-      long tasks = Math.min(parallelism, (max - min) / MIN_KEYS_PER_READ_TASK);
-      if (tasks < 2) {
-        return Map.of();
-      }
-      return Map.of(
-          "partitionColumn",
-          key,
-          "lowerBound",
-          String.valueOf(min),
-          "upperBound",
-          String.valueOf(max),
-          "numPartitions",
-          String.valueOf(tasks));
-    } catch (java.sql.SQLException e) {
-      return Map.of(); // one query then; the read itself reports what is wrong
-    }
   }
 
   private ScanBuilder scanBuilder(

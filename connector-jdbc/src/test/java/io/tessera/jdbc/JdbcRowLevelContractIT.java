@@ -187,39 +187,6 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     assertClean();
   }
 
-  /** Keys far apart: the read is split into key ranges, one per task; each row still once. */
-  @Test
-  void aWideKeyRangeIsReadInRangesAndEachRowChangesOnce() throws Exception {
-    String t = keyedEvents("events", 0);
-    spark
-        .range(0, 40, 1, 2)
-        .selectExpr("id * 25000 AS id", "'d' AS day", "CAST(id + 1 AS DOUBLE) AS amount")
-        .writeTo(t)
-        .append();
-    // Every 50,000th id of 0..1,000,000: every second row of the table, and some beyond it.
-    spark
-        .range(0, 1_000_001, 50_000, 2)
-        .selectExpr("id", "'s' AS day", "0.0D AS amount")
-        .createOrReplaceTempView(src);
-    spark.sql(
-        "MERGE INTO "
-            + t
-            + " t USING "
-            + src
-            + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET amount = -t.amount"
-            + " WHEN NOT MATCHED BY SOURCE AND t.id > 900000 THEN DELETE");
-    List<String> expectedRows = new java.util.ArrayList<>();
-    for (long i = 0; i < 40; i++) {
-      long id = i * 25000;
-      if (id > 900000 && id % 50000 != 0) {
-        continue;
-      }
-      expectedRows.add(id + ",d," + (id % 50000 == 0 ? -1.0 * (i + 1) : 1.0 * (i + 1)));
-    }
-    assertThat(rows(t)).isEqualTo(expectedRows);
-    assertClean();
-  }
-
   @Test
   void mergeWithEveryKindOfClause() throws Exception {
     String t = keyedEvents("events", 10);

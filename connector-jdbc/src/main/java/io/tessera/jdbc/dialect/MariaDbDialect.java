@@ -265,7 +265,14 @@ public class MariaDbDialect extends JdbcDialect {
   public String rowVersion(String alias, StructType schema) {
     StringBuilder sb = new StringBuilder("MD5(CONCAT_WS(','");
     for (org.apache.spark.sql.types.StructField f : schema.fields()) {
-      sb.append(", QUOTE(").append(alias).append('.').append(quote(f.name())).append(')');
+      String column = alias + "." + quote(f.name());
+      // QUOTE prints a FLOAT with 6 significant digits; as a DOUBLE (exact) with enough.
+      sb.append(", QUOTE(")
+          .append(
+              f.dataType() instanceof org.apache.spark.sql.types.FloatType
+                  ? "CAST(" + column + " AS DOUBLE)"
+                  : column)
+          .append(')');
     }
     return sb.append("))").toString();
   }

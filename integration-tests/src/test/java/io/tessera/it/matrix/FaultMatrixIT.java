@@ -487,7 +487,10 @@ class FaultMatrixIT {
     final String name;
     final String table;
 
+    final String cell;
+
     JdbcTarget(DatabaseKind kind, String mode, String cell) {
+      this.cell = cell;
       this.db = DATABASES.computeIfAbsent(kind, TestDatabase::create);
       this.mode = mode;
       this.name = cell + "_" + mode.replace("-", "_");
@@ -531,7 +534,7 @@ class FaultMatrixIT {
     private void createIfMissing() throws Exception {
       if (!db.tables().contains(name)) {
         create(upsert() || merge());
-        if (merge()) {
+        if (merge() && (cell.equals("first") || cell.equals("spec"))) {
           // Every 1,000th id, with names the MERGE replaces (the other cells count exact ids).
           spark.range(0, ROWS, 1000, 1).selectExpr("id", "'old' AS name").writeTo(table).append();
         }
@@ -649,8 +652,14 @@ class FaultMatrixIT {
     void writeForFailingCommit(Dataset<Row> rows) throws Exception {
       if (merge()) {
         // Id 5 is kept out of the match, so it is inserted, and the primary key refuses it; by
-        // then the publish has deleted the 9 rows the source lacks: the rollback restores them.
-        merge(rows, spark, "s.id", " AND s.id <> 5", " WHEN NOT MATCHED BY SOURCE THEN DELETE");
+        // then the publish has deleted the 9 other rows the source lacks: the rollback must
+        // restore them.
+        merge(
+            rows,
+            spark,
+            "s.id",
+            " AND s.id <> 5",
+            " WHEN NOT MATCHED BY SOURCE AND t.id <> 5 THEN DELETE");
         return;
       }
       if (twoPhase()) {

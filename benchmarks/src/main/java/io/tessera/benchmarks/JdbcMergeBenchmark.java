@@ -21,9 +21,10 @@ final class JdbcMergeBenchmark {
 
   static BenchmarkRunner.Result run(SparkSession spark, long rows, long changes, int rounds)
       throws Exception {
-    String url = env("TESSERA_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    String user = env("TESSERA_POSTGRESQL_USER", "root");
-    String password = env("TESSERA_POSTGRESQL_PASSWORD", "");
+    String url =
+        UpsertBenchmark.env("TESSERA_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+    String user = UpsertBenchmark.env("TESSERA_POSTGRESQL_USER", "root");
+    String password = UpsertBenchmark.env("TESSERA_POSTGRESQL_PASSWORD", "");
     String schema = "tessera_bench_merge";
     JdbcBenchmark.exec(
         url,
@@ -81,7 +82,7 @@ final class JdbcMergeBenchmark {
           expected,
           rounds,
           List.of(
-              contender(
+              UpsertBenchmark.contender(
                   "Hand-written: COPY (per task) into staging + UPDATE ... FROM + INSERT ... ON"
                       + " CONFLICT DO NOTHING",
                   url,
@@ -115,7 +116,7 @@ final class JdbcMergeBenchmark {
                       c.commit();
                     }
                   }),
-              contender(
+              UpsertBenchmark.contender(
                   "Tessera MERGE INTO (delta-based: scan, stage with COPY, one publish"
                       + " transaction)",
                   url,
@@ -167,46 +168,5 @@ final class JdbcMergeBenchmark {
       in.writeToCopy(b, 0, b.length);
       in.endCopy();
     }
-  }
-
-  private static Contender contender(
-      String name,
-      String url,
-      String user,
-      String password,
-      String table,
-      long existing,
-      JdbcBenchmark.Body body) {
-    return new Contender() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public void reset() throws Exception {
-        JdbcBenchmark.exec(url, user, password, "TRUNCATE TABLE " + table);
-        JdbcBenchmark.copyRangeInto(url, user, password, table, 0, existing);
-        try (Connection c = DriverManager.getConnection(url, user, password);
-            Statement st = c.createStatement()) {
-          st.execute("VACUUM ANALYZE " + table);
-        }
-      }
-
-      @Override
-      public void run() throws Exception {
-        body.run();
-      }
-
-      @Override
-      public long count() throws Exception {
-        return JdbcBenchmark.count(url, user, password, table);
-      }
-    };
-  }
-
-  private static String env(String name, String fallback) {
-    String v = System.getenv(name);
-    return v == null ? fallback : v;
   }
 }

@@ -124,7 +124,8 @@ final class UpsertBenchmark {
     }
   }
 
-  private static Contender contender(
+  /** A contender whose table is reloaded with ids 0..existing-1 (and vacuumed) before each run. */
+  static Contender contender(
       String name,
       String url,
       String user,
@@ -160,7 +161,7 @@ final class UpsertBenchmark {
     };
   }
 
-  private static String env(String name, String fallback) {
+  static String env(String name, String fallback) {
     String v = System.getenv(name);
     return v == null ? fallback : v;
   }

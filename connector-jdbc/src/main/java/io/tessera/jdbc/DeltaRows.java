@@ -123,19 +123,7 @@ final class DeltaRows {
       // DISTINCT: Spark checks no cardinality for a MERGE whose only matched action is an
       // unconditional DELETE, so two source rows may delete one target row.
       String rowsToDelete =
-          "SELECT DISTINCT "
-              + keyColumns
-              + " FROM "
-              + staging
-              + " st WHERE "
-              + committed
-              + " AND st."
-              + dialect.quote(JdbcDialect.OPERATION_COLUMN)
-              + " IN ("
-              + DELETE
-              + ", "
-              + KEY_CHANGE_DELETE
-              + ")";
+          stagedRows("DISTINCT " + keyColumns, committed, DELETE, KEY_CHANGE_DELETE);
       deleted =
           expect(
               c,
@@ -154,7 +142,10 @@ final class DeltaRows {
               : expect(
                   c,
                   dialect.updateMatching(
-                      target, select(columns(all) + ", " + version, committed, UPDATE), on, values),
+                      target,
+                      stagedRows(columns(all) + ", " + version, committed, UPDATE),
+                      on,
+                      values),
                   committed,
                   attempts,
                   staged[UPDATE],
@@ -167,19 +158,8 @@ final class DeltaRows {
               + target
               + " ("
               + cols
-              + ") SELECT "
-              + cols
-              + " FROM "
-              + staging
-              + " st WHERE "
-              + committed
-              + " AND st."
-              + dialect.quote(JdbcDialect.OPERATION_COLUMN)
-              + " IN ("
-              + INSERT
-              + ", "
-              + KEY_CHANGE_INSERT
-              + ")"
+              + ") "
+              + stagedRows(cols, committed, INSERT, KEY_CHANGE_INSERT)
               // In key order, the inserts walk the key index in order, not at random.
               + " ORDER BY "
               + columns(mode.keys());
@@ -203,9 +183,9 @@ final class DeltaRows {
                   + " inserts a row that the table refuses: its key "
                   + String.join(", ", mode.keys())
                   + " is in the table already, or it breaks another constraint ("
-                  + e.getMessage()
+                  + table.connector().redact(JdbcConnector.describe(e))
                   + "). Nothing was changed",
-              e);
+              table.connector().redactThrowable(e));
         }
         throw e;
       }
@@ -293,23 +273,15 @@ final class DeltaRows {
             .map(k -> "t." + dialect.quote(k) + " = st." + dialect.quote(k))
             .collect(Collectors.joining(" AND "));
     String sql =
-        "SELECT "
-            + mode.keys().stream()
-                .map(k -> "st." + dialect.quote(k))
-                .collect(Collectors.joining(", "))
-            + " FROM "
-            + staging
-            + " st WHERE "
-            + committed
-            + " AND st."
-            + dialect.quote(JdbcDialect.OPERATION_COLUMN)
-            + " IN ("
-            + DELETE
-            + ", "
-            + UPDATE
-            + ", "
-            + KEY_CHANGE_DELETE
-            + ") AND NOT EXISTS (SELECT 1 FROM "
+        stagedRows(
+                mode.keys().stream()
+                    .map(k -> "st." + dialect.quote(k))
+                    .collect(Collectors.joining(", ")),
+                committed,
+                DELETE,
+                UPDATE,
+                KEY_CHANGE_DELETE)
+            + " AND NOT EXISTS (SELECT 1 FROM "
             + target
             + " t WHERE "
             + sameKey
@@ -360,7 +332,8 @@ final class DeltaRows {
     return n;
   }
 
-  private String select(String columns, String committed, int operation) {
+  /** {@code SELECT columns} of the committed attempts' staged rows of the given operations. */
+  private String stagedRows(String columns, String committed, int... operations) {
     return "SELECT "
         + columns
         + " FROM "
@@ -369,8 +342,11 @@ final class DeltaRows {
         + committed
         + " AND st."
         + dialect.quote(JdbcDialect.OPERATION_COLUMN)
-        + " = "
-        + operation;
+        + " IN ("
+        + java.util.Arrays.stream(operations)
+            .mapToObj(String::valueOf)
+            .collect(Collectors.joining(", "))
+        + ")";
   }
 
   private String columns(List<String> names) {
@@ -386,8 +362,6 @@ final class DeltaRows {
   }
 
   private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
-    for (int i = 0; i < params.size(); i++) {
-      ps.setObject(i + 1, params.get(i));
-    }
+    SqlStatement.bind(ps, params);
   }
 }

@@ -345,8 +345,6 @@ final class UpsertedRows {
   }
 
   private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
-    for (int i = 0; i < params.size(); i++) {
-      ps.setObject(i + 1, params.get(i));
-    }
+    SqlStatement.bind(ps, params);
   }
 }

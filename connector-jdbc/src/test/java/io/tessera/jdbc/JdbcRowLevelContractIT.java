@@ -34,25 +34,6 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     JdbcTestHooks.beforeNextPublish(null);
   }
 
-  /** events with a primary key on id, holding ids 0..n-1 as {@link #events} writes them. */
-  String keyedEvents(String name, long n) throws Exception {
-    db.execute(
-        "CREATE TABLE "
-            + db.qualified(name)
-            + " ("
-            + db.quote("id")
-            + " BIGINT NOT NULL PRIMARY KEY, "
-            + db.quote("day")
-            + " VARCHAR(20), "
-            + db.quote("amount")
-            + " DOUBLE PRECISION)");
-    String t = table(name);
-    if (n > 0) {
-      events(0, n).writeTo(t).append();
-    }
-    return t;
-  }
-
   /** A temporary view of (id, day, amount) rows, named {@link #src}. */
   void source(String values) {
     spark

@@ -65,6 +65,25 @@ abstract class JdbcSuite {
     return t;
   }
 
+  /** A table with a primary key on id, holding ids 0..n-1 as {@link #events} writes them. */
+  String keyedEvents(String name, long n) throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + db.qualified(name)
+            + " ("
+            + db.quote("id")
+            + " BIGINT NOT NULL PRIMARY KEY, "
+            + db.quote("day")
+            + " VARCHAR(20), "
+            + db.quote("amount")
+            + " DOUBLE PRECISION)");
+    String t = table(name);
+    if (n > 0) {
+      events(0, n).writeTo(t).append();
+    }
+    return t;
+  }
+
   static Dataset<Row> events(long from, long to) {
     return spark
         .range(from, to, 1, 4)

@@ -20,21 +20,7 @@ abstract class JdbcUpsertContractIT extends JdbcSuite {
 
   /** events with a primary key on id, holding ids 0..n-1 as {@link #events} writes them. */
   String createKeyedEvents(long n) throws Exception {
-    db.execute(
-        "CREATE TABLE "
-            + db.qualified("events")
-            + " ("
-            + db.quote("id")
-            + " BIGINT NOT NULL PRIMARY KEY, "
-            + db.quote("day")
-            + " VARCHAR(20), "
-            + db.quote("amount")
-            + " DOUBLE PRECISION)");
-    String t = table("events");
-    if (n > 0) {
-      events(0, n).writeTo(t).append();
-    }
-    return t;
+    return keyedEvents("events", n);
   }
 
   /** Rows {@code from..to} with amount id * 2.0, the "new version" of events. */

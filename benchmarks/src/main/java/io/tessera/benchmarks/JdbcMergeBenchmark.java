@@ -26,30 +26,7 @@ final class JdbcMergeBenchmark {
     String user = UpsertBenchmark.env("TESSERA_POSTGRESQL_USER", "root");
     String password = UpsertBenchmark.env("TESSERA_POSTGRESQL_PASSWORD", "");
     String schema = "tessera_bench_merge";
-    JdbcBenchmark.exec(
-        url,
-        user,
-        password,
-        "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
-        "CREATE SCHEMA " + schema);
-    String columns =
-        "(id BIGINT PRIMARY KEY, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
-            + " flag BOOLEAN)";
-    for (String t : List.of("hand", "tessera")) {
-      JdbcBenchmark.exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
-    }
-    JdbcBenchmark.exec(
-        url,
-        user,
-        password,
-        "CREATE UNLOGGED TABLE "
-            + schema
-            + ".hand_staging (id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
-            + " flag BOOLEAN)");
-    spark.conf().set("spark.sql.catalog.benchm", "io.tessera.jdbc.JdbcCatalog");
-    spark.conf().set("spark.sql.catalog.benchm.url", url);
-    spark.conf().set("spark.sql.catalog.benchm.user", user);
-    spark.conf().set("spark.sql.catalog.benchm.password", password);
+    UpsertBenchmark.prepareTables(spark, url, user, password, schema, "benchm");
     long updates = changes / 2;
     long stride = Math.max(1, rows / updates);
     // Updates spread over the whole key range (every stride-th key), inserts after it.

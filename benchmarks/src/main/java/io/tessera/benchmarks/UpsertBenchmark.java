@@ -22,30 +22,7 @@ final class UpsertBenchmark {
     String user = env("TESSERA_POSTGRESQL_USER", "root");
     String password = env("TESSERA_POSTGRESQL_PASSWORD", "");
     String schema = "tessera_bench_upsert";
-    JdbcBenchmark.exec(
-        url,
-        user,
-        password,
-        "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
-        "CREATE SCHEMA " + schema);
-    String columns =
-        "(id BIGINT PRIMARY KEY, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
-            + " flag BOOLEAN)";
-    for (String t : List.of("hand", "tessera")) {
-      JdbcBenchmark.exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
-    }
-    JdbcBenchmark.exec(
-        url,
-        user,
-        password,
-        "CREATE UNLOGGED TABLE "
-            + schema
-            + ".hand_staging (id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
-            + " flag BOOLEAN)");
-    spark.conf().set("spark.sql.catalog.benchu", "io.tessera.jdbc.JdbcCatalog");
-    spark.conf().set("spark.sql.catalog.benchu.url", url);
-    spark.conf().set("spark.sql.catalog.benchu.user", user);
-    spark.conf().set("spark.sql.catalog.benchu.password", password);
+    prepareTables(spark, url, user, password, schema, "benchu");
     // ids N/2 .. 3N/2: half of them are in the table already.
     Dataset<Row> df =
         JdbcBenchmark.customerRows(spark, rows + rows / 2)
@@ -99,6 +76,39 @@ final class UpsertBenchmark {
       df.unpersist();
       JdbcBenchmark.exec(url, user, password, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     }
+  }
+
+  /**
+   * A fresh schema with the tables "hand" and "tessera" (customer rows with a primary key) and the
+   * unlogged "hand_staging", and the Tessera catalog {@code catalog} on the database.
+   */
+  static void prepareTables(
+      SparkSession spark, String url, String user, String password, String schema, String catalog)
+      throws Exception {
+    JdbcBenchmark.exec(
+        url,
+        user,
+        password,
+        "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
+        "CREATE SCHEMA " + schema);
+    String columns =
+        "(id BIGINT PRIMARY KEY, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
+            + " flag BOOLEAN)";
+    for (String t : List.of("hand", "tessera")) {
+      JdbcBenchmark.exec(url, user, password, "CREATE TABLE " + schema + "." + t + " " + columns);
+    }
+    JdbcBenchmark.exec(
+        url,
+        user,
+        password,
+        "CREATE UNLOGGED TABLE "
+            + schema
+            + ".hand_staging (id BIGINT, name TEXT, amount DOUBLE PRECISION, ts TIMESTAMPTZ,"
+            + " flag BOOLEAN)");
+    spark.conf().set("spark.sql.catalog." + catalog, "io.tessera.jdbc.JdbcCatalog");
+    spark.conf().set("spark.sql.catalog." + catalog + ".url", url);
+    spark.conf().set("spark.sql.catalog." + catalog + ".user", user);
+    spark.conf().set("spark.sql.catalog." + catalog + ".password", password);
   }
 
   /** COPY of ids from..to, split over two threads, as {@link JdbcBenchmark#copyLimit} does. */

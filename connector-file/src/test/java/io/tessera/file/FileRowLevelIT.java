@@ -240,18 +240,6 @@ class FileRowLevelIT {
         .isEqualTo(initial);
   }
 
-  /** The SQL metrics of a statement's write (custom ones by name), as the SQL tab shows them. */
-  static java.util.Map<String, Long> commandMetrics(org.apache.spark.sql.Dataset<Row> result) {
-    org.apache.spark.sql.execution.SparkPlan plan = result.queryExecution().executedPlan();
-    if (plan instanceof org.apache.spark.sql.execution.CommandResultExec c) {
-      plan = c.commandPhysicalPlan();
-    }
-    java.util.Map<String, Long> out = new java.util.HashMap<>();
-    scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
-        .forEach((k, v) -> out.put(k, v.value()));
-    return out;
-  }
-
   /** The number of files the query's scan reads. */
   static long filesRead(String sql) {
     org.apache.spark.sql.execution.SparkPlan plan = spark.sql(sql).queryExecution().executedPlan();
@@ -284,7 +272,7 @@ class FileRowLevelIT {
     List<String> before =
         log("pruned").snapshot().files().stream().map(AddFile::path).sorted().toList();
     java.util.Map<String, Long> metrics =
-        commandMetrics(spark.sql("DELETE FROM " + t + " WHERE id = 15"));
+        io.tessera.testing.SqlMetrics.ofCommand(spark.sql("DELETE FROM " + t + " WHERE id = 15"));
     m.deleteIf(id -> id == 15);
     assertThat(metrics)
         .containsEntry("tesseraFilesRewritten", 1L)
@@ -549,7 +537,8 @@ class FileRowLevelIT {
     // Statistics: 'n25' lies between 'n0' and 'n9' as well as 'n20' and 'n29' (bytes order);
     // only the second file holds it, and only it is rewritten.
     java.util.Map<String, Long> metrics =
-        commandMetrics(spark.sql("DELETE FROM " + t + " WHERE name = 'n25'"));
+        io.tessera.testing.SqlMetrics.ofCommand(
+            spark.sql("DELETE FROM " + t + " WHERE name = 'n25'"));
     m.deleteIf(id -> id == 25);
     check(m, t, "parquet", "runtime");
     assertThat(metrics).containsEntry("tesseraFilesRewritten", 1L);
@@ -562,7 +551,7 @@ class FileRowLevelIT {
             "SELECT id, concat('m', id) AS name, 'd9' AS day FROM VALUES (12L), (15L), (100L) AS v(id)")
         .createOrReplaceTempView(source);
     metrics =
-        commandMetrics(
+        io.tessera.testing.SqlMetrics.ofCommand(
             spark.sql(
                 "MERGE INTO "
                     + t

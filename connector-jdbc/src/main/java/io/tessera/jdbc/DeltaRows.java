@@ -354,11 +354,7 @@ final class DeltaRows {
   }
 
   private String attemptIn(int n) {
-    return "st."
-        + dialect.quote(JdbcDialect.ATTEMPT_COLUMN)
-        + " IN ("
-        + String.join(", ", java.util.Collections.nCopies(n, "?"))
-        + ")";
+    return dialect.attemptIn("st", n);
   }
 
   private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {

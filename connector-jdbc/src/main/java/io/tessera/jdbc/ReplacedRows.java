@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
@@ -299,11 +298,6 @@ final class ReplacedRows {
 
   /** {@code staging.attempt IN (?, ...)} for {@code n} attempt ids. */
   String attemptIn(int n) {
-    return staging
-        + "."
-        + dialect.quote(JdbcDialect.ATTEMPT_COLUMN)
-        + " IN ("
-        + String.join(", ", Collections.nCopies(n, "?"))
-        + ")";
+    return dialect.attemptIn(staging, n);
   }
 }

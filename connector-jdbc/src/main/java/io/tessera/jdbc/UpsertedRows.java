@@ -336,12 +336,7 @@ final class UpsertedRows {
   }
 
   private String attemptIn(int n) {
-    return staging
-        + "."
-        + dialect.quote(JdbcDialect.ATTEMPT_COLUMN)
-        + " IN ("
-        + String.join(", ", java.util.Collections.nCopies(n, "?"))
-        + ")";
+    return dialect.attemptIn(staging, n);
   }
 
   private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {

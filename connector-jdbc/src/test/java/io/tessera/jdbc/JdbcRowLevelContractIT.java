@@ -51,20 +51,14 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
         .createOrReplaceTempView(src);
   }
 
+  /** {@code MERGE INTO t t USING <src> s ON <rest>}. */
+  Dataset<Row> merge(String t, String rest) {
+    return spark.sql("MERGE INTO " + t + " t USING " + src + " s ON " + rest);
+  }
+
   void assertClean() throws Exception {
     assertThat(db.tables()).noneMatch(n -> n.startsWith("tessera_stg_"));
     assertThat(ledgerRows()).isZero();
-  }
-
-  static Map<String, Long> commandMetrics(Dataset<Row> result) {
-    org.apache.spark.sql.execution.SparkPlan plan = result.queryExecution().executedPlan();
-    if (plan instanceof org.apache.spark.sql.execution.CommandResultExec c) {
-      plan = c.commandPhysicalPlan();
-    }
-    Map<String, Long> out = new java.util.HashMap<>();
-    scala.jdk.javaapi.CollectionConverters.asJava(plan.metrics())
-        .forEach((k, v) -> out.put(k, v.value()));
-    return out;
   }
 
   /**
@@ -103,7 +97,8 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
   void deleteWithAUdfDeletesRowByRowThroughThePrimaryKey() throws Exception {
     String t = keyedEvents("events", 10);
     Map<String, Long> metrics =
-        commandMetrics(spark.sql("DELETE FROM " + t + " WHERE tessera_is_odd(id)"));
+        io.tessera.testing.SqlMetrics.ofCommand(
+            spark.sql("DELETE FROM " + t + " WHERE tessera_is_odd(id)"));
     assertThat(rows(t))
         .isEqualTo(expected(0, 10).stream().filter(r -> r.charAt(0) % 2 == 0).toList());
     assertThat(metrics)
@@ -126,14 +121,7 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
         .hasMessageContaining("has no primary key")
         .hasMessageContaining("ADD PRIMARY KEY");
     source(1, 3, "s", 2.0);
-    assertThatThrownBy(
-            () ->
-                spark.sql(
-                    "MERGE INTO "
-                        + t
-                        + " t USING "
-                        + src
-                        + " s ON t.id = s.id WHEN MATCHED THEN DELETE"))
+    assertThatThrownBy(() -> merge(t, "t.id = s.id WHEN MATCHED THEN DELETE"))
         .hasMessageContaining("has no primary key");
     assertThat(rows(t)).isEqualTo(expected(java.util.stream.LongStream.of(1, 2, 4, 5, 7, 8)));
     assertClean();
@@ -146,7 +134,7 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     spark.sql("UPDATE " + t + " SET amount = amount + 1, day = upper(day) WHERE day = 'd0'");
     spark.sql("UPDATE " + t + " SET id = id + 100 WHERE id IN (1, 2)");
     Map<String, Long> metrics =
-        commandMetrics(
+        io.tessera.testing.SqlMetrics.ofCommand(
             spark.sql(
                 "UPDATE " + t + " SET id = CASE WHEN id = 4 THEN 5 ELSE 4 END WHERE id IN (4, 5)"));
     assertThat(rows(t))
@@ -173,13 +161,10 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     String t = keyedEvents("events", 10);
     source(5, 15, "s", 10.0);
     Map<String, Long> metrics =
-        commandMetrics(
-            spark.sql(
-                "MERGE INTO "
-                    + t
-                    + " t USING "
-                    + src
-                    + " s ON t.id = s.id"
+        io.tessera.testing.SqlMetrics.ofCommand(
+            merge(
+                t,
+                "t.id = s.id"
                     + " WHEN MATCHED AND s.id = 5 THEN DELETE"
                     + " WHEN MATCHED THEN UPDATE SET amount = s.amount"
                     + " WHEN NOT MATCHED AND s.id < 13 THEN INSERT *"
@@ -208,14 +193,7 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
   void aMergeThatBreaksSparksRulesOrTheKeyChangesNothing() throws Exception {
     String t = keyedEvents("events", 5);
     source("(3, 'a', 1.0), (3, 'b', 2.0)");
-    assertThatThrownBy(
-            () ->
-                spark.sql(
-                    "MERGE INTO "
-                        + t
-                        + " t USING "
-                        + src
-                        + " s ON t.id = s.id WHEN MATCHED THEN UPDATE SET amount = s.amount"))
+    assertThatThrownBy(() -> merge(t, "t.id = s.id WHEN MATCHED THEN UPDATE SET amount = s.amount"))
         .hasMessageContaining("MERGE_CARDINALITY_VIOLATION");
     assertThat(rows(t)).isEqualTo(expected(0, 5));
 
@@ -223,12 +201,9 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     source("(3, 'x', 1.0)");
     assertThatThrownBy(
             () ->
-                spark.sql(
-                    "MERGE INTO "
-                        + t
-                        + " t USING "
-                        + src
-                        + " s ON t.id = s.id + 100 WHEN MATCHED THEN DELETE"
+                merge(
+                    t,
+                    "t.id = s.id + 100 WHEN MATCHED THEN DELETE"
                         + " WHEN NOT MATCHED THEN INSERT *"))
         .hasMessageContaining("inserts a row that the table refuses")
         .hasMessageContaining("Nothing was changed");
@@ -244,7 +219,7 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
   void twoSourceRowsMayDeleteOneTargetRow() throws Exception {
     String t = keyedEvents("events", 5);
     source("(3, 'a', 1.0), (3, 'b', 2.0), (4, 'c', 3.0)");
-    spark.sql("MERGE INTO " + t + " t USING " + src + " s ON t.id = s.id WHEN MATCHED THEN DELETE");
+    merge(t, "t.id = s.id WHEN MATCHED THEN DELETE");
     assertThat(rows(t)).isEqualTo(expected(0, 3));
     assertClean();
   }
@@ -317,12 +292,9 @@ abstract class JdbcRowLevelContractIT extends JdbcSuite {
     source(0, 20, "s", 3.0);
     assertThatThrownBy(
             () ->
-                spark.sql(
-                    "MERGE INTO "
-                        + t
-                        + " t USING "
-                        + src
-                        + " s ON t.id = s.id"
+                merge(
+                    t,
+                    "t.id = s.id"
                         + " WHEN MATCHED THEN UPDATE SET amount = fail_always(s.id, 7L) * 1.0"
                         + " WHEN NOT MATCHED THEN INSERT *"))
         .hasStackTraceContaining("injected failure");

@@ -323,6 +323,19 @@ public abstract class JdbcDialect implements Serializable {
     return false;
   }
 
+  /**
+   * {@code qualifier.attempt IN (?, ...)} for {@code n} attempt ids: the staged rows of the
+   * attempts bound to it ({@code qualifier} is the staging table or its alias).
+   */
+  public String attemptIn(String qualifier, int n) {
+    return qualifier
+        + "."
+        + quote(ATTEMPT_COLUMN)
+        + " IN ("
+        + String.join(", ", java.util.Collections.nCopies(n, "?"))
+        + ")";
+  }
+
   /** Adds a nullable column of SQL type {@code sqlType} to a table Tessera made. */
   public String addColumn(String qualifiedTable, String column, String sqlType) {
     return "ALTER TABLE " + qualifiedTable + " ADD COLUMN " + quote(column) + " " + sqlType;
